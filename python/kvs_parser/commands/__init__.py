@@ -1,0 +1,1 @@
+"""Subcommands of `kvs-parser`, one module each (see `kvs_parser.cli`)."""
