@@ -1,32 +1,44 @@
 #include "kvs_tags.h"
 
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "values.h"
 
 namespace kvs {
 
-void ApplyKvsTag(const Tag& tag, FragmentMetadata* metadata) {
+namespace {
+
+template <typename T>
+void Set(std::optional<T>* field, std::optional<T> value, bool keep_first) {
+  if (!(keep_first && field->has_value())) *field = std::move(value);
+}
+
+}  // namespace
+
+void ApplyKvsTag(const Tag& tag, FragmentMetadata* metadata, bool keep_first_identity) {
+  const bool keep = keep_first_identity;
   static constexpr char kPrefix[] = "AWS_KINESISVIDEO_";
   if (tag.is_binary || tag.name.compare(0, sizeof kPrefix - 1, kPrefix) != 0) return;
   const std::string key = tag.name.substr(sizeof kPrefix - 1);
   const std::string& value = tag.value;
   if (key == "FRAGMENT_NUMBER") {
-    metadata->fragment_number = value;
+    Set(&metadata->fragment_number, std::optional<std::string>(value), keep);
   } else if (key == "SERVER_TIMESTAMP" || key == "SERVER_SIDE_TIMESTAMP") {
-    metadata->server_timestamp_ms = ParseSecondsAsMillis(value);
+    Set(&metadata->server_timestamp_ms, ParseSecondsAsMillis(value), keep);
   } else if (key == "PRODUCER_TIMESTAMP" || key == "PRODUCER_SIDE_TIMESTAMP") {
-    metadata->producer_timestamp_ms = ParseSecondsAsMillis(value);
+    Set(&metadata->producer_timestamp_ms, ParseSecondsAsMillis(value), keep);
   } else if (key == "MILLIS_BEHIND_NOW") {
     metadata->millis_behind_now = ParseInteger(value);
   } else if (key == "CONTINUATION_TOKEN") {
     metadata->continuation_token = value;
   } else if (key == "ERROR_CODE" || key == "EXCEPTION_ERROR_CODE") {
-    metadata->error_code = value;
+    Set(&metadata->error_code, std::optional<std::string>(value), keep);
   } else if (key == "ERROR_ID") {
-    metadata->error_id = ParseInteger(value);
+    Set(&metadata->error_id, ParseInteger(value), keep);
   } else if (key == "EXCEPTION_MESSAGE") {
-    metadata->error_message = value;
+    Set(&metadata->error_message, std::optional<std::string>(value), keep);
   }
 }
 

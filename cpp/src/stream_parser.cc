@@ -558,7 +558,7 @@ void StreamParser::EmitFrame(Frame& frame) {
   frame.cluster_timecode = segment_.cluster_timecode;
   frame.pts_ms = ToMillis(segment_.cluster_timecode + frame.timecode, segment_.info.timecode_scale);
   frame.fragment_index = segment_.info.index;
-  frame.fragment = &segment_.info.metadata;
+  frame.fragment = &segment_.current_fragment;
   ++segment_.info.frame_count;
   callback_.OnFrame(frame);
 }
@@ -680,7 +680,10 @@ void StreamParser::OnElementEnd(const OpenElement& element, bool complete) {
     case Id::kSimpleTag: {
       const std::size_t index = simple_tag_stack_.back();
       simple_tag_stack_.pop_back();
-      if (complete) ApplyKvsTag(tags_batch_[index], &segment_.info.metadata);
+      if (complete) {
+        ApplyKvsTag(tags_batch_[index], &segment_.info.metadata, true);
+        ApplyKvsTag(tags_batch_[index], &segment_.current_fragment, false);
+      }
       return;
     }
     case Id::kTags:

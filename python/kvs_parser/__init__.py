@@ -1,5 +1,39 @@
 """kvs_parser: Amazon Kinesis Video Streams GetMedia to frames, on a native streaming Matroska core."""
 
+from ._kvsparser import (
+    Frame,
+    FragmentMetadata,
+    FragmentStart,
+    ParserLimits,
+    Tag,
+    TrackInfo,
+)
+from ._kvsparser import StreamParser as KVSStreamParser
 from ._version import __version__
+from .errors import (
+    KVSError,
+    LimitExceededError,
+    ParseError,
+    ParserClosedError,
+    TruncatedStreamError,
+)
+from .iterators import iter_chunks, iter_fragments, iter_frames
 
-__all__ = ["__version__"]
+__all__ = [
+    "FragmentMetadata",
+    "FragmentStart",
+    "Frame",
+    "KVSError",
+    "KVSStreamParser",
+    "LimitExceededError",
+    "ParseError",
+    "ParserClosedError",
+    "ParserLimits",
+    "Tag",
+    "TrackInfo",
+    "TruncatedStreamError",
+    "__version__",
+    "iter_chunks",
+    "iter_fragments",
+    "iter_frames",
+]

@@ -68,6 +68,8 @@ class StreamParser {
     bool open = false;
     FragmentEnd info;
     std::int64_t cluster_timecode = 0;
+    // The latest KVS metadata seen: what frames carry (a merged Segment holds several fragments).
+    FragmentMetadata current_fragment;
   };
 
   struct PendingBlock {

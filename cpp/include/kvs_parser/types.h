@@ -84,7 +84,7 @@ struct Frame {
   std::uint32_t lace_index = 0;  // position within a laced block
   std::uint64_t block_offset = 0;  // byte offset of the block element
   std::uint64_t fragment_index = 0;
-  const FragmentMetadata* fragment = nullptr;  // the enclosing fragment's metadata so far
+  const FragmentMetadata* fragment = nullptr;  // the latest KVS fragment metadata before this frame
   ByteView data;
   // When the payload was assembled across chunks, the parser's buffer holding it; a consumer may
   // std::move it out to take the bytes without a copy (the parser then starts a fresh buffer).
