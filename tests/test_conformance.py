@@ -98,7 +98,10 @@ def test_every_capture_has_a_golden() -> None:
     assert len(captures) >= 13
 
 
-@pytest.mark.parametrize("name", ["output-get-media-equal-timecode", "output-get-media-non-increasing-timecode"])
+TRUNCATED_CAPTURES = ["output-get-media-equal-timecode", "output-get-media-non-increasing-timecode"]
+
+
+@pytest.mark.parametrize("name", TRUNCATED_CAPTURES)
 def test_truncated_captures_report_the_cut(name: str) -> None:
     root = require_fixtures()
     data = (root / "kvs" / f"{name}.mkv").read_bytes()

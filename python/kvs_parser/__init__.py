@@ -1,9 +1,9 @@
 """kvs_parser: Amazon Kinesis Video Streams GetMedia to frames, on a native streaming Matroska core."""
 
 from ._kvsparser import (
-    Frame,
     FragmentMetadata,
     FragmentStart,
+    Frame,
     ParserLimits,
     Tag,
     TrackInfo,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
-from ._kvsparser import Frame, FragmentMetadata, ParserLimits, StreamParser
+from ._kvsparser import FragmentMetadata, Frame, ParserLimits, StreamParser
 
 ByteSource = Union[bytes, bytearray, memoryview, Iterable[bytes], Any]
 

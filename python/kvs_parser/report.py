@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from ._kvsparser import Frame, FragmentMetadata, StreamParser, TrackInfo
+from ._kvsparser import FragmentMetadata, Frame, StreamParser, TrackInfo
 from .errors import ParseError, TruncatedStreamError
 from .iterators import ByteSource, iter_chunks
 
