@@ -1,0 +1,73 @@
+"""Fault injection: which call gets which fault, and the byte-level effects on a streamed body."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What goes wrong with one call. Byte offsets count response-body bytes (chunk framing excluded)."""
+
+    error: Optional[str] = None  # answer with this AWS error code, e.g. "ClientLimitExceededException"
+    close_after_bytes: Optional[int] = None  # drop the connection after this many body bytes
+    close_in_frame: Optional[int] = None  # drop it halfway through the n-th frame (0-based) of the response
+    stall_after_bytes: Optional[int] = None  # pause once after this many bytes...
+    stall_seconds: float = 0.0  # ...for this long
+    trickle_bytes: Optional[int] = None  # write at most this many bytes per chunk...
+    trickle_interval: float = 0.0  # ...sleeping this long between chunks
+    corrupt_at_bytes: Optional[int] = None  # invert this body byte
+    error_fragment_after: Optional[int] = None  # after this many fragments send an error fragment, then end
+    error_fragment_code: int = 4000
+    end_after_fragments: Optional[int] = None  # end the response cleanly after this many fragments
+
+
+@dataclass
+class FaultRule:
+    fault: Fault
+    operation: str  # "GetMedia", "GetMediaForFragmentList", "ListFragments", "GetDataEndpoint", ...
+    stream: Optional[str]  # None: any stream
+    on_call: Optional[int]  # 1-based call number of (operation, stream); None: the next calls
+    times: Optional[int]  # how many calls it applies to; None: all of them
+    used: int = 0
+
+
+@dataclass
+class FaultPlan:
+    """Rules plus per-(operation, stream) call counters; thread-safe."""
+
+    rules: List[FaultRule] = field(default_factory=list)
+    calls: Dict[Tuple[str, str], int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        with self.lock:
+            self.rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        with self.lock:
+            self.rules.clear()
+
+    def on_call(self, operation: str, stream: str) -> Optional[Fault]:
+        """Counts the call and returns the fault of the first rule it matches (one fault per call)."""
+        with self.lock:
+            key = (operation, stream)
+            number = self.calls.get(key, 0) + 1
+            self.calls[key] = number
+            for rule in self.rules:
+                if rule.operation != operation or rule.stream not in (None, stream):
+                    continue
+                if rule.times is not None and rule.used >= rule.times:
+                    continue
+                if rule.on_call is not None and rule.on_call != number:
+                    continue
+                rule.used += 1
+                return rule.fault
+        return None
+
+    def call_count(self, operation: str, stream: str) -> int:
+        with self.lock:
+            return self.calls.get((operation, stream), 0)

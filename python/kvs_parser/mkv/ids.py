@@ -1,0 +1,54 @@
+"""Matroska element IDs the writer uses (IDs keep their length-marker bits, as in the spec)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Id(IntEnum):
+    EBML = 0x1A45DFA3
+    EBML_VERSION = 0x4286
+    EBML_READ_VERSION = 0x42F7
+    EBML_MAX_ID_LENGTH = 0x42F2
+    EBML_MAX_SIZE_LENGTH = 0x42F3
+    DOC_TYPE = 0x4282
+    DOC_TYPE_VERSION = 0x4287
+    DOC_TYPE_READ_VERSION = 0x4285
+    VOID = 0xEC
+    SEGMENT = 0x18538067
+    INFO = 0x1549A966
+    TIMECODE_SCALE = 0x2AD7B1
+    MUXING_APP = 0x4D80
+    WRITING_APP = 0x5741
+    SEGMENT_UID = 0x73A4
+    TRACKS = 0x1654AE6B
+    TRACK_ENTRY = 0xAE
+    TRACK_NUMBER = 0xD7
+    TRACK_UID = 0x73C5
+    TRACK_TYPE = 0x83
+    FLAG_LACING = 0x9C
+    LANGUAGE = 0x22B59C
+    CODEC_ID = 0x86
+    CODEC_PRIVATE = 0x63A2
+    NAME = 0x536E
+    DEFAULT_DURATION = 0x23E383
+    VIDEO = 0xE0
+    PIXEL_WIDTH = 0xB0
+    PIXEL_HEIGHT = 0xBA
+    AUDIO = 0xE1
+    SAMPLING_FREQUENCY = 0xB5
+    CHANNELS = 0x9F
+    BIT_DEPTH = 0x6264
+    CLUSTER = 0x1F43B675
+    TIMECODE = 0xE7
+    SIMPLE_BLOCK = 0xA3
+    BLOCK_GROUP = 0xA0
+    BLOCK = 0xA1
+    BLOCK_DURATION = 0x9B
+    REFERENCE_BLOCK = 0xFB
+    TAGS = 0x1254C367
+    TAG = 0x7373
+    TARGETS = 0x63C0
+    SIMPLE_TAG = 0x67C8
+    TAG_NAME = 0x45A3
+    TAG_STRING = 0x4487
