@@ -55,6 +55,7 @@ def load_file(path: str, min_fragment_ms: int = 0) -> FileMedia:
             if not fragments:
                 continue  # media before the first video keyframe cannot start a fragment
             duration = round(float(packet.duration * packet.time_base) * 1000) if packet.duration else None
-            fragments[-1].append(Frame(numbers[packet.stream.index], timecode, bytes(packet),
-                                       keyframe=packet.is_keyframe, duration=duration if not is_video else None))
+            frame = Frame(numbers[packet.stream.index], timecode, bytes(packet), keyframe=packet.is_keyframe,
+                          duration=None if is_video else duration)
+            fragments[-1].append(frame)
     return FileMedia(tracks, tuple(tuple(f) for f in fragments))

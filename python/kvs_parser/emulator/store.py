@@ -105,7 +105,7 @@ class Stream:
             return self.fragment_at(seq)
 
     def wait_frames(self, fragment: Fragment, have: int, timeout: float) -> Tuple[List[Frame], bool]:
-        """Frames after the first `have` (waiting up to `timeout` for one), and whether the fragment is done."""
+        """Frames after the first `have` (waiting up to `timeout` for one); whether the fragment is done."""
         with self.cond:
             done = lambda: fragment.complete or self.closed or len(fragment.frames) > have  # noqa: E731
             self.cond.wait_for(done, timeout)
