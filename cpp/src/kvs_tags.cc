@@ -33,12 +33,13 @@ void ApplyKvsTag(const Tag& tag, FragmentMetadata* metadata, bool keep_first_ide
     metadata->millis_behind_now = ParseInteger(value);
   } else if (key == "CONTINUATION_TOKEN") {
     metadata->continuation_token = value;
-  } else if (key == "ERROR_CODE" || key == "EXCEPTION_ERROR_CODE") {
+  } else if (key == "ERROR_CODE") {  // GetMedia: a text description
     Set(&metadata->error_code, std::optional<std::string>(value), keep);
-  } else if (key == "ERROR_ID") {
+  } else if (key == "ERROR_ID" || key == "EXCEPTION_ERROR_CODE") {  // the integer code, in either API
     Set(&metadata->error_id, ParseInteger(value), keep);
-  } else if (key == "EXCEPTION_MESSAGE") {
+  } else if (key == "EXCEPTION_MESSAGE") {  // GetMediaForFragmentList: the text description
     Set(&metadata->error_message, std::optional<std::string>(value), keep);
+    Set(&metadata->error_code, std::optional<std::string>(value), keep);
   }
 }
 

@@ -46,9 +46,9 @@ struct FragmentMetadata {
   std::optional<std::int64_t> producer_timestamp_ms;
   std::optional<std::int64_t> millis_behind_now;
   std::optional<std::string> continuation_token;
-  std::optional<std::string> error_code;
-  std::optional<std::int64_t> error_id;
-  std::optional<std::string> error_message;  // GetMediaForFragmentList's EXCEPTION_MESSAGE
+  std::optional<std::string> error_code;      // ERROR_CODE: text description (or EXCEPTION_MESSAGE)
+  std::optional<std::int64_t> error_id;       // ERROR_ID / EXCEPTION_ERROR_CODE: integer code (e.g. 4000)
+  std::optional<std::string> error_message;   // GetMediaForFragmentList's EXCEPTION_MESSAGE
 };
 
 struct FragmentStart {
