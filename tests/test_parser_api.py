@@ -23,8 +23,15 @@ from kvs_parser.mkv import (
 )
 
 VIDEO = TrackSpec(number=1, codec_id="V_MPEG4/ISO/AVC", codec_private=b"\x01avcC", width=320, height=240)
-AUDIO = TrackSpec(number=2, codec_id="A_AAC", track_type=2, codec_private=b"\x12\x10", name="Stereo",
-                  sampling_frequency=48000.0, channels=2)
+AUDIO = TrackSpec(
+    number=2,
+    codec_id="A_AAC",
+    track_type=2,
+    codec_private=b"\x12\x10",
+    name="Stereo",
+    sampling_frequency=48000.0,
+    channels=2,
+)
 FRAGMENT_NUMBER = "91343852333181432392682062607743920146159169392"
 
 
@@ -64,7 +71,14 @@ class Events:
     def callbacks(self) -> dict:
         return {
             name: (lambda value, name=name: self.log.append((name, value)))
-            for name in ("on_frame", "on_fragment_start", "on_fragment_end", "on_tracks", "on_tags", "on_error")
+            for name in (
+                "on_frame",
+                "on_fragment_start",
+                "on_fragment_end",
+                "on_tracks",
+                "on_tags",
+                "on_error",
+            )
         }
 
     def of(self, name: str) -> List[Any]:
@@ -83,8 +97,16 @@ def test_events_arrive_in_stream_order() -> None:
     parser.parse(data)
     parser.close()
     kinds = [kind for kind, _ in events.log]
-    one = ["on_fragment_start", "on_tracks", "on_tags", "on_frame", "on_frame", "on_frame", "on_tags",
-           "on_fragment_end"]
+    one = [
+        "on_fragment_start",
+        "on_tracks",
+        "on_tags",
+        "on_frame",
+        "on_frame",
+        "on_frame",
+        "on_tags",
+        "on_fragment_end",
+    ]
     assert kinds[: len(one)] == one
     assert kinds.count("on_frame") == 5 and kinds.count("on_fragment_end") == 2
     first = events.of("on_fragment_end")[0]
@@ -101,8 +123,10 @@ def test_events_arrive_in_stream_order() -> None:
 
 def test_frame_attributes() -> None:
     writer = FragmentWriter(tracks=(VIDEO,), timecode_scale=100_000)  # 0.1 ms ticks
-    frames = [Frame(1, 500, b"key", keyframe=True), Frame(1, 830, b"delta", keyframe=False, discardable=True,
-                                                          invisible=True)]
+    frames = [
+        Frame(1, 500, b"key", keyframe=True),
+        Frame(1, 830, b"delta", keyframe=False, discardable=True, invisible=True),
+    ]
     data = kvs_fragment(writer, 0, frames, cluster_timecode=500)
     got = list(kvs_parser.iter_frames(data))
     assert [bytes(f.data) for f in got] == [b"key", b"delta"]
@@ -138,7 +162,9 @@ def test_frame_data_is_a_readonly_buffer_that_outlives_the_parser() -> None:
 @pytest.mark.parametrize("block_groups", [False, True])
 @pytest.mark.parametrize("known_cluster_size", [False, True])
 def test_block_groups_lacing_and_tracks_in_any_chunking(block_groups: bool, known_cluster_size: bool) -> None:
-    writer = FragmentWriter(tracks=(VIDEO, AUDIO), block_groups=block_groups, known_cluster_size=known_cluster_size)
+    writer = FragmentWriter(
+        tracks=(VIDEO, AUDIO), block_groups=block_groups, known_cluster_size=known_cluster_size
+    )
     written = [
         Frame(1, 0, payload(300, 1), keyframe=True),
         Frame(2, 0, (payload(10, 2), payload(300, 3), payload(7, 4)), lacing=Lacing.XIPH),
@@ -156,8 +182,9 @@ def test_block_groups_lacing_and_tracks_in_any_chunking(block_groups: bool, know
     results = {}
     for name, chunks in chunkings(data):
         got = list(kvs_parser.iter_frames(chunks))
-        results[name] = [(g.track_number, g.pts_ms, g.is_keyframe, g.lacing, bytes(g.data), g.in_block_group)
-                         for g in got]
+        results[name] = [
+            (g.track_number, g.pts_ms, g.is_keyframe, g.lacing, bytes(g.data), g.in_block_group) for g in got
+        ]
         assert results[name] == expected, name
     durations = [g.duration for g in kvs_parser.iter_frames(data)]
     assert durations[-1] == 33
@@ -291,8 +318,15 @@ def test_limits() -> None:
     with pytest.raises(TypeError, match="unknown limit"):
         ParserLimits(max_frames=1)
     writer = FragmentWriter(tracks=(VIDEO,))
-    data = kvs_fragment(writer, 0, [Frame(1, 0, payload(50, 1)), Frame(1, 33, payload(500, 2), keyframe=False),
-                                    Frame(1, 66, payload(60, 3), keyframe=False)])
+    data = kvs_fragment(
+        writer,
+        0,
+        [
+            Frame(1, 0, payload(50, 1)),
+            Frame(1, 33, payload(500, 2), keyframe=False),
+            Frame(1, 66, payload(60, 3), keyframe=False),
+        ],
+    )
     errors: List[ParseError] = []
     frames = list(kvs_parser.iter_frames(data, limits=limits, on_error=errors.append))
     assert [f.size for f in frames] == [50, 60]  # the oversized frame is skipped by its size
