@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 from ._version import __version__
 
 # Subcommand modules, in the order `--help` lists them.
-COMMAND_MODULES = ()
+COMMAND_MODULES = ("inspect",)
 
 
 def build_parser() -> argparse.ArgumentParser:
