@@ -66,7 +66,7 @@ class BodySender:
     def _trickle(self, data: bytes) -> None:
         step = (self.fault.trickle_bytes if self.fault else None) or len(data) or 1
         for start in range(0, len(data), step):
-            if start and self.fault and self.fault.trickle_interval:
+            if self.sent and self.fault and self.fault.trickle_interval:
                 self.stop.wait(self.fault.trickle_interval)
             self._chunk(data[start : start + step])
 

@@ -111,10 +111,11 @@ class Emulator:
         """A finished stream made of `path` cut into fragments at keyframes; GetMedia ends after the last."""
         media = load_file(path, min_fragment_ms)
         stream = self._new_stream(name, media.tracks, live=False)
-        base = (now_ms() - 60_000) if server_start_ms is None else server_start_ms
+        base = (now_ms() // 1000 - 60) * 1000 if server_start_ms is None else server_start_ms
         for frames in media.fragments:
             first = frames[0].timecode
-            fragment = stream.begin_fragment(self.next_fragment_number(), base + first - 500, first)
+            # Producer clock 1 s behind the server: whole seconds, as botocore sends timestamps.
+            fragment = stream.begin_fragment(self.next_fragment_number(), base + first - 1000, first)
             fragment.server_ms = base + first
             for frame in frames:
                 stream.append_frame(fragment, frame)
