@@ -1,0 +1,37 @@
+"""Decoding of parsed KVS frames behind a small backend interface (PyAV on the CPU by default)."""
+
+from .backend import DEFAULT_BACKEND, BackendFactory, BackendRegistry, DecoderBackend, TrackDecoder
+from .codecs import UnsupportedCodecError, supported_codec_ids
+from .decoder import FrameDecoder, is_video_track
+from .model import (
+    PIXEL_FORMATS,
+    DecodedFrame,
+    DecodeOptions,
+    DecodeStats,
+    EncodedFrame,
+    LatencyMode,
+    PixelFormat,
+    TrackInfo,
+)
+from .sampler import FpsSampler
+
+__all__ = [
+    "DEFAULT_BACKEND",
+    "PIXEL_FORMATS",
+    "BackendFactory",
+    "BackendRegistry",
+    "DecodeOptions",
+    "DecodeStats",
+    "DecodedFrame",
+    "DecoderBackend",
+    "EncodedFrame",
+    "FpsSampler",
+    "FrameDecoder",
+    "LatencyMode",
+    "PixelFormat",
+    "TrackDecoder",
+    "TrackInfo",
+    "UnsupportedCodecError",
+    "is_video_track",
+    "supported_codec_ids",
+]
