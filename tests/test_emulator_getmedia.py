@@ -155,8 +155,8 @@ def test_fault_corrupt_error_fragment_and_end(emu: Emulator) -> None:
     emu.inject(Fault(error_fragment_after=1, error_fragment_code=4500), stream="file")
     fragments = split_fragments(get_media(emu, StartSelectorType="EARLIEST"))
     assert len(fragments) == 2
-    assert fragments[1].tags["AWS_KINESISVIDEO_ERROR_CODE"] == "4500"
-    assert fragments[1].tags["AWS_KINESISVIDEO_ERROR_ID"]
+    assert fragments[1].tags["AWS_KINESISVIDEO_ERROR_ID"] == "4500"
+    assert fragments[1].tags["AWS_KINESISVIDEO_ERROR_CODE"] == "Access denied for the stream's KMS key"
     emu.inject(Fault(end_after_fragments=2), stream="file")
     assert len(split_fragments(get_media(emu, StartSelectorType="EARLIEST"))) == 2
 

@@ -155,8 +155,11 @@ def test_streaming_form_equals_whole_unknown_cluster_fragment() -> None:
 
 def test_error_fragment_and_side_spellings() -> None:
     writer = FragmentWriter(())
-    (error,) = split_fragments(writer.error_fragment(4000, "abc"))
-    assert error.tags == {"AWS_KINESISVIDEO_ERROR_CODE": "4000", "AWS_KINESISVIDEO_ERROR_ID": "abc"}
+    (error,) = split_fragments(writer.error_fragment(4000))
+    assert error.tags == {
+        "AWS_KINESISVIDEO_ERROR_CODE": "Requested fragment is not found",
+        "AWS_KINESISVIDEO_ERROR_ID": "4000",
+    }
     names = [name for name, _ in start_tags(INFO, side_spelling=True)]
     assert names[1:] == ["AWS_KINESISVIDEO_SERVER_SIDE_TIMESTAMP", "AWS_KINESISVIDEO_PRODUCER_SIDE_TIMESTAMP"]
 

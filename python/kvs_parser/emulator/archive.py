@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List
 
 from .body import Piece
@@ -75,7 +74,7 @@ def _pieces(emu: Emulator, stream: Stream, fragments: List[Fragment], request: R
     fault = request.fault
     for count, fragment in enumerate(fragments):
         if fault and fault.error_fragment_after is not None and count >= fault.error_fragment_after:
-            yield Piece(writer.error_fragment(fault.error_fragment_code, f"emulated-{time.time_ns()}"))
+            yield Piece(writer.error_fragment(fault.error_fragment_code))
             return
         yield from fragment_pieces(writer, stream, fragment, side_spelling=True, trailing=False,
                                    keep_going=lambda: not emu.stopping.is_set())

@@ -57,8 +57,25 @@ def end_tags(millis_behind_now: int, continuation_token: str) -> Tags:
     return ((TAG_MILLIS_BEHIND_NOW, str(millis_behind_now)), (TAG_CONTINUATION_TOKEN, continuation_token))
 
 
-def error_tags(code: int, error_id: str) -> Tags:
-    return ((TAG_ERROR_CODE, str(code)), (TAG_ERROR_ID, error_id))
+# GetMedia's error ids and their descriptions, as the service documents them.
+ERROR_DESCRIPTIONS = {
+    3002: "Error writing to the stream",
+    4000: "Requested fragment is not found",
+    4500: "Access denied for the stream's KMS key",
+    4501: "Stream's KMS key is disabled",
+    4502: "Validation error on the stream's KMS key",
+    4503: "KMS key specified in the stream is unavailable",
+    4504: "Invalid usage of the KMS key specified in the stream",
+    4505: "Invalid state of the KMS key specified in the stream",
+    4506: "Unable to find the KMS key specified in the stream",
+    5000: "Internal error",
+}
+
+
+def error_tags(error_id: int, description: str = "") -> Tags:
+    """ERROR_ID is the integer code, ERROR_CODE its text description (GetMedia's documented tags)."""
+    text = description or ERROR_DESCRIPTIONS.get(error_id, "Error")
+    return ((TAG_ERROR_CODE, text), (TAG_ERROR_ID, str(error_id)))
 
 
 def tags_element(tags: Tags) -> bytes:
@@ -152,6 +169,6 @@ class FragmentWriter:
         body = self._segment_head(tags) + self.cluster(frames, cluster_timecode) + self.suffix(trailing_tags)
         return ebml_header() + master(Id.SEGMENT, [body], known_size=self.known_segment_size, size_length=8)
 
-    def error_fragment(self, code: int, error_id: str) -> bytes:
+    def error_fragment(self, error_id: int, description: str = "") -> bytes:
         """What GetMedia sends when it fails mid-stream: a Segment carrying only the error tags."""
-        return ebml_header() + element_header(Id.SEGMENT, None) + tags_element(error_tags(code, error_id))
+        return ebml_header() + element_header(Id.SEGMENT, None) + tags_element(error_tags(error_id, description))
