@@ -143,10 +143,11 @@ bool StreamParser::StepHeader(const std::uint8_t* data, std::size_t size, std::s
           return true;
         }
         need = id_length + size_length;
-        if (header_fill_ == need) {
+        // `>`: a header replayed by ScanForSync may arrive with bytes that follow it (see below).
+        if (header_fill_ >= need) {
           current_.id = IdValue(header_bytes_.data(), id_length);
           current_.size = VintValue(header_bytes_.data() + id_length, size_length, &current_.unknown_size);
-          current_.length = header_fill_;
+          current_.length = need;
           break;
         }
       }
@@ -158,10 +159,19 @@ bool StreamParser::StepHeader(const std::uint8_t* data, std::size_t size, std::s
     *i += take;
     pos_ += take;
   }
+  // A sync ID found inside a failed, longer header comes with the bytes after it, already consumed
+  // (header_fill_ > length). They belong to this element's body or the next header: give them back
+  // and run them through the state machine like a small chunk. Each nesting has fewer bytes (< 12),
+  // so the recursion is bounded.
+  const std::uint32_t excess = header_fill_ - current_.length;
+  std::array<std::uint8_t, 12> rest{};
+  std::memcpy(rest.data(), header_bytes_.data() + current_.length, excess);
   replay_ = header_bytes_;
-  replay_size_ = header_fill_;
+  replay_size_ = current_.length;
   header_fill_ = 0;
+  pos_ -= excess;
   StartElement();
+  if (excess > 0) Feed(rest.data(), excess);
   return true;
 }
 
