@@ -11,8 +11,9 @@ class FpsSampler:
     """Keeps at most ``fps_target`` frames per second of stream time.
 
     Frames are kept on a fixed schedule (every ``1000 / fps_target`` ms) rather than "interval since the
-    last kept frame", so timestamp jitter cannot lower the average rate. A gap or a jump backwards (a new
-    stream) restarts the schedule at the frame that arrives.
+    last kept frame", so timestamp jitter cannot lower the average rate. A frame a little early (integer
+    millisecond timestamps: 30 fps is 33, 33, 34 ms apart) still counts as on time. A gap or a jump
+    backwards (a new stream) restarts the schedule at the frame that arrives.
     """
 
     fps_target: Optional[float] = None
@@ -30,7 +31,7 @@ class FpsSampler:
         if due is None or pts_ms < due - 2 * interval or pts_ms >= due + interval:
             self._next_due_ms = pts_ms + interval
             return True
-        if pts_ms >= due:
+        if pts_ms >= due - (1.0 + interval / 10):
             self._next_due_ms = due + interval
             return True
         return False
