@@ -89,7 +89,7 @@ class Connection:
             self.error = ErrorFragment(fragment.error_code, fragment.error_id)
             return
         number = fragment.fragment_number
-        if not fragment.complete or number is None:
+        if not fragment.complete or number is None or self.state.before_floor(fragment.server_timestamp_ms):
             return
         if self.state.complete(number, fragment.continuation_token):
             self.counters.add(fragments=1)

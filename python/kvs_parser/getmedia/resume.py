@@ -15,6 +15,7 @@ from .selector import StartSelector
 
 FRAGMENT_NUMBER_TAG = "AWS_KINESISVIDEO_FRAGMENT_NUMBER"
 CONTINUATION_TOKEN_TAG = "AWS_KINESISVIDEO_CONTINUATION_TOKEN"
+SERVER_TIMESTAMP_TAG = "AWS_KINESISVIDEO_SERVER_TIMESTAMP"
 MILLIS_BEHIND_NOW_TAG = "AWS_KINESISVIDEO_MILLIS_BEHIND_NOW"
 REMEMBERED_FRAGMENTS = 1024  # complete fragments remembered, to drop them if a resume re-sends them
 
@@ -27,6 +28,9 @@ class ResumeState:
     partial_delivered: int = 0
     partial_server_ms: Optional[int] = None
     skipped: int = 0  # frames dropped as already delivered
+    # After a resume by timestamp (whole seconds through boto3), fragments that started before the partly
+    # delivered one may come first: they were never wanted, and delivering them would break the order.
+    floor_server_ms: Optional[int] = None
     _complete: OrderedDict[str, None] = field(default_factory=OrderedDict, repr=False)
     _ended: OrderedDict[str, None] = field(default_factory=OrderedDict, repr=False)  # ends handed out
     _conn_fragment: Optional[str] = None  # per connection: fragment of the frames being read...
@@ -44,7 +48,7 @@ class ResumeState:
         number = frame.fragment_number
         if number is None:
             return True  # not a KVS fragment: nothing to identify it by
-        if number in self._complete:
+        if number in self._complete or self.before_floor(frame.server_timestamp_ms):
             self.skipped += 1
             return False
         if number != self._conn_fragment:
@@ -57,12 +61,17 @@ class ResumeState:
         self.partial_server_ms = frame.server_timestamp_ms
         return True
 
+    def before_floor(self, server_ms: Optional[int]) -> bool:
+        return self.floor_server_ms is not None and server_ms is not None and server_ms < self.floor_server_ms
+
     def tags(self, tags: Iterable[Any]) -> Optional[str]:
         """Follows a Tags element; returns the fragment number it completes, if it completes one."""
         completed = None
         for tag in tags:
             if tag.name == FRAGMENT_NUMBER_TAG:
                 self._conn_tagged = tag.value
+            elif tag.name == SERVER_TIMESTAMP_TAG and self.before_floor(_millis(tag.value)):
+                self._conn_tagged = None  # an unwanted fragment: its token must not move the resume point
             elif (tag.name == CONTINUATION_TOKEN_TAG and self._conn_tagged is not None
                   and self.complete(self._conn_tagged, tag.value)):
                 completed = self._conn_tagged
@@ -92,6 +101,7 @@ class ResumeState:
         if self.last_complete:
             return StartSelector.after_fragment(self.last_complete)
         if self.partial_server_ms is not None:
+            self.floor_server_ms = self.partial_server_ms
             return StartSelector.server_timestamp(self.partial_server_ms / 1000)
         return initial
 
@@ -104,3 +114,10 @@ def _remember(seen: OrderedDict[str, None], key: str) -> bool:
     while len(seen) > REMEMBERED_FRAGMENTS:
         seen.popitem(last=False)
     return True
+
+
+def _millis(seconds: str) -> Optional[int]:
+    try:
+        return round(float(seconds) * 1000)
+    except ValueError:
+        return None
