@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include "kvs_parser/ids.h"
@@ -45,15 +46,36 @@ std::string ElementName(std::uint32_t id) {
   return hex;
 }
 
+constexpr std::int64_t kMaxTicks = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kMinTicks = std::numeric_limits<std::int64_t>::min();
+
+// Cluster timecode + block timecode; a hostile Timecode near 2^63 saturates instead of overflowing.
+std::int64_t AddTicks(std::int64_t cluster, std::int16_t relative) {
+  if (relative > 0 && cluster > kMaxTicks - relative) return kMaxTicks;
+  if (relative < 0 && cluster < kMinTicks - relative) return kMinTicks;
+  return cluster + relative;
+}
+
 // Absolute time of a block in milliseconds, exact when the scale is a multiple or divisor of 1 ms.
+// Results outside the int64 range (only from hostile Timecode/TimecodeScale values) saturate.
 std::int64_t ToMillis(std::int64_t ticks, std::uint64_t timecode_scale) {
   constexpr std::uint64_t kNsPerMs = 1000000;
-  if (timecode_scale % kNsPerMs == 0) return ticks * static_cast<std::int64_t>(timecode_scale / kNsPerMs);
-  if (kNsPerMs % timecode_scale == 0) {
-    const std::int64_t divisor = static_cast<std::int64_t>(kNsPerMs / timecode_scale);
-    return ticks >= 0 ? ticks / divisor : -((-ticks + divisor - 1) / divisor);
+  if (timecode_scale % kNsPerMs == 0) {
+    const std::uint64_t factor = timecode_scale / kNsPerMs;
+    const std::uint64_t magnitude = ticks < 0 ? 0 - static_cast<std::uint64_t>(ticks) : static_cast<std::uint64_t>(ticks);
+    if (magnitude > static_cast<std::uint64_t>(kMaxTicks) / factor) return ticks < 0 ? kMinTicks : kMaxTicks;
+    return ticks * static_cast<std::int64_t>(factor);
   }
-  return static_cast<std::int64_t>(static_cast<long double>(ticks) * timecode_scale / kNsPerMs);
+  if (kNsPerMs % timecode_scale == 0) {
+    // Floor division, written so that ticks = INT64_MIN is not negated.
+    const std::int64_t divisor = static_cast<std::int64_t>(kNsPerMs / timecode_scale);
+    const std::int64_t quotient = ticks / divisor;
+    return ticks % divisor < 0 ? quotient - 1 : quotient;
+  }
+  const long double ms = static_cast<long double>(ticks) * timecode_scale / kNsPerMs;
+  if (ms >= static_cast<long double>(kMaxTicks)) return kMaxTicks;
+  if (ms <= static_cast<long double>(kMinTicks)) return kMinTicks;
+  return static_cast<std::int64_t>(ms);
 }
 
 }  // namespace
@@ -566,7 +588,7 @@ void StreamParser::EmitLacedBlock(Frame frame, std::vector<std::uint8_t>* payloa
 
 void StreamParser::EmitFrame(Frame& frame) {
   frame.cluster_timecode = segment_.cluster_timecode;
-  frame.pts_ms = ToMillis(segment_.cluster_timecode + frame.timecode, segment_.info.timecode_scale);
+  frame.pts_ms = ToMillis(AddTicks(segment_.cluster_timecode, frame.timecode), segment_.info.timecode_scale);
   frame.fragment_index = segment_.info.index;
   frame.fragment = &segment_.current_fragment;
   ++segment_.info.frame_count;

@@ -236,6 +236,35 @@ void SyncIdInsideAFailedHeaderKeepsTheBytesAfterIt() {
   for (unsigned seed = 1; seed <= 10; ++seed) CHECK_EQ(ParseInChunks(stream, 1, 16, seed), whole);
 }
 
+// Timecodes near 2^63 with any TimecodeScale: pts saturates instead of overflowing (UBSan found
+// float-to-int and signed overflows in the conversion; fuzz/regressions/pts-overflow-*).
+void HugeTimecodesSaturatePts() {
+  struct Case {
+    std::uint64_t scale;
+    std::uint64_t cluster;
+    std::int16_t relative;
+    std::int64_t pts;
+  };
+  const std::int64_t max = INT64_MAX;
+  const std::int64_t min = INT64_MIN;
+  const Case cases[] = {
+      {3, 0x7FFFFFFFFFFFFFFFull, 0, 27670116110564},           // neither multiple nor divisor of 1 ms
+      {1000000000000ull, 0x7FFFFFFFFFFFFFFFull, 0, max},        // 1e6 ms per tick: saturates
+      {1000000000000ull, 0x8000000000000000ull, -1, min},       // INT64_MIN, and below
+      {1000, 0x8000000000000000ull, -5, min / 1000 - 1},        // divisor path from INT64_MIN (floor)
+      {1000000, 0x7FFFFFFFFFFFFFFFull, 100, max},               // cluster + block overflows
+      {1000000000001ull, 0x8000000000000001ull, 0, min},        // long double path below INT64_MIN
+  };
+  for (const Case& c : cases) {
+    Bytes stream = Cat({EbmlHeader(), UnknownSize(0x18538067), Element(0x1549A966, Uint(0x2AD7B1, c.scale)),
+                        UnknownSize(0x1F43B675), Uint(0xE7, c.cluster), SimpleBlock(1, c.relative, true, Bytes(4, 1))});
+    const std::string log = ParseInChunks(stream, stream.size(), stream.size(), 1);
+    const std::string expected = " pts" + std::to_string(c.pts) + " ";
+    CHECK(log.find(expected) != std::string::npos);
+    if (log.find(expected) == std::string::npos) std::printf("scale %llu: %s", static_cast<unsigned long long>(c.scale), log.c_str());
+  }
+}
+
 // Every input in fuzz/regressions (4-byte fuzzer control prefix, then the stream) parses the same in
 // any chunking, without tripping the sanitizers.
 void FuzzRegressionsParseTheSameInAnyChunking() {
@@ -274,6 +303,7 @@ int main() {
   RUN_TEST(DeepNestingIsBounded);
   RUN_TEST(FixtureFilesParseTheSameInAnyChunking);
   RUN_TEST(SyncIdInsideAFailedHeaderKeepsTheBytesAfterIt);
+  RUN_TEST(HugeTimecodesSaturatePts);
   RUN_TEST(FuzzRegressionsParseTheSameInAnyChunking);
   TEST_MAIN_END();
 }
