@@ -1,0 +1,356 @@
+"""``cameras.yaml``: the cameras to read and how, as pydantic v2 models, and ``load_config``.
+
+A minimal file::
+
+    region: eu-west-1
+    cameras:
+      - id: front-door
+        kvs_stream_name: front-door-cam
+        fps_target: 5
+
+Every other field has a default documented on its model. Unknown keys are errors (a typo must not be
+silently ignored), and ``load_config`` reports each problem with the file, the camera and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .decode.model import DecodeOptions
+from .errors import KVSError
+from .queue import QueuePolicy
+
+_STREAM_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,256}$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StartSelectorType(str, Enum):
+    NOW = "NOW"
+    EARLIEST = "EARLIEST"
+    FRAGMENT_NUMBER = "FRAGMENT_NUMBER"
+    SERVER_TIMESTAMP = "SERVER_TIMESTAMP"
+    PRODUCER_TIMESTAMP = "PRODUCER_TIMESTAMP"
+    CONTINUATION_TOKEN = "CONTINUATION_TOKEN"
+
+
+# The one argument each selector type needs (GetMedia's StartSelector), None for NOW and EARLIEST.
+_SELECTOR_ARGUMENT = {
+    StartSelectorType.NOW: None,
+    StartSelectorType.EARLIEST: None,
+    StartSelectorType.FRAGMENT_NUMBER: "after_fragment_number",
+    StartSelectorType.SERVER_TIMESTAMP: "start_timestamp",
+    StartSelectorType.PRODUCER_TIMESTAMP: "start_timestamp",
+    StartSelectorType.CONTINUATION_TOKEN: "continuation_token",
+}
+
+
+class StartSelector(_Model):
+    """Where GetMedia starts. Written as ``NOW`` / ``EARLIEST`` or as a mapping with its argument::
+
+    start_selector: {type: FRAGMENT_NUMBER, after_fragment_number: "9134385233318150666908441974..."}
+    start_selector: {type: PRODUCER_TIMESTAMP, start_timestamp: 2024-05-01T12:00:00Z}  # or epoch seconds
+    start_selector: {type: CONTINUATION_TOKEN, continuation_token: "..."}
+    """
+
+    type: StartSelectorType = StartSelectorType.NOW
+    after_fragment_number: Optional[str] = Field(None, pattern=r"^[0-9]+$", max_length=128)
+    start_timestamp: Optional[datetime] = None
+    continuation_token: Optional[str] = Field(None, min_length=1, max_length=128)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, data: Any) -> Any:
+        return {"type": data} if isinstance(data, str) else data
+
+    @field_validator("start_timestamp")
+    @classmethod
+    def _aware(cls, value: Optional[datetime]) -> Optional[datetime]:
+        # A naive time would silently mean the host's zone; KVS timestamps are absolute.
+        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+
+    @model_validator(mode="after")
+    def _argument_matches_type(self) -> StartSelector:
+        needed = _SELECTOR_ARGUMENT[self.type]
+        for name in ("after_fragment_number", "start_timestamp", "continuation_token"):
+            given = getattr(self, name) is not None
+            if name == needed and not given:
+                raise ValueError(f"start selector {self.type.value} needs {name}")
+            if name != needed and given:
+                raise ValueError(f"{name} does not apply to start selector {self.type.value}")
+        return self
+
+    def to_boto(self) -> dict[str, Any]:
+        """The ``StartSelector`` argument of boto3's ``get_media``."""
+        selector: dict[str, Any] = {"StartSelectorType": self.type.value}
+        if self.after_fragment_number is not None:
+            selector["AfterFragmentNumber"] = self.after_fragment_number
+        if self.start_timestamp is not None:
+            selector["StartTimestamp"] = self.start_timestamp
+        if self.continuation_token is not None:
+            selector["ContinuationToken"] = self.continuation_token
+        return selector
+
+
+class FrameQueueConfig(_Model):
+    """The decoded-frame queue between a camera's reader thread and its consumer.
+
+    max_size: frames held, 1..10000 (default 30, about one second of 30 fps video).
+    timeout_seconds: how long a read waits for a frame (and a put under ``block``), > 0, default 1.0.
+    policy: what a full queue does: ``drop_oldest`` (default, stays live), ``drop_newest`` or ``block``.
+    """
+
+    max_size: int = Field(30, ge=1, le=10_000)
+    timeout_seconds: float = Field(1.0, gt=0, le=3600)
+    policy: QueuePolicy = QueuePolicy.DROP_OLDEST
+
+
+class GetMediaConfig(_Model):
+    """How the GetMedia connection is made and kept.
+
+    start_selector: where reading starts, default ``NOW``.
+    max_fragment_age_seconds: fragments whose producer time is older than this when they arrive (a backlog
+        after a reconnect) are skipped to stay live; > 0, default None (keep everything, as archive reads
+        with ``EARLIEST`` or a timestamp need).
+    chunk_size: bytes read from the HTTP body at a time, 1 B..16 MiB, default 65536.
+    reconnect_delay_seconds: wait before reconnecting after the stream ends or fails, 0..300, default 1.0.
+    max_reconnect_attempts: consecutive failed reconnects before the source gives up and reports the error,
+        >= 0 (0 = never reconnect), default 10; None retries forever.
+    """
+
+    start_selector: StartSelector = Field(default_factory=StartSelector)
+    max_fragment_age_seconds: Optional[float] = Field(None, gt=0)
+    chunk_size: int = Field(65536, gt=0, le=16 * 1024 * 1024)
+    reconnect_delay_seconds: float = Field(1.0, ge=0, le=300)
+    max_reconnect_attempts: Optional[int] = Field(10, ge=0)
+    frame_queue: FrameQueueConfig = Field(default_factory=FrameQueueConfig)
+
+
+class PlaybackMode(str, Enum):
+    HLS = "HLS"
+    GETMEDIA = "GETMEDIA"
+
+
+class PlaybackConfig(_Model):
+    """mode: ``GETMEDIA`` (default, low latency) or ``HLS`` (the fallback; case-insensitive).
+    retention_required: the stream must have data retention. HLS cannot work without it, so it defaults
+        to true for HLS (and false is an error there) and to false for GetMedia.
+    getmedia: settings used in GETMEDIA mode.
+    """
+
+    mode: PlaybackMode = PlaybackMode.GETMEDIA
+    retention_required: bool = False
+    getmedia: GetMediaConfig = Field(default_factory=GetMediaConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_by_mode(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if isinstance(data.get("mode"), str):
+            data["mode"] = data["mode"].upper()
+        if data.get("retention_required") is None:
+            data["retention_required"] = data.get("mode") == PlaybackMode.HLS.value
+        return data
+
+    @model_validator(mode="after")
+    def _hls_needs_retention(self) -> PlaybackConfig:
+        if self.mode is PlaybackMode.HLS and not self.retention_required:
+            raise ValueError("HLS playback needs stream data retention; retention_required cannot be false")
+        return self
+
+
+class OutputConfig(_Model):
+    """What frames look like when they reach user code.
+
+    pixel_format: ``bgr24`` (default, as OpenCV), ``rgb24``, ``gray`` or ``yuv420p``.
+    width, height: resize target in pixels (1..8192); one alone keeps the aspect ratio; none keeps the size.
+    decode_backend: registered decoder backend name, default ``pyav``.
+    keyframes_only: decode keyframes only (cheap thumbnails/analytics), default false.
+    latency: ``low`` (default: no frame-threading delay) or ``throughput`` (frame threads, more fps per core).
+    """
+
+    pixel_format: Literal["rgb24", "bgr24", "gray", "yuv420p"] = "bgr24"
+    width: Optional[int] = Field(None, ge=1, le=8192)
+    height: Optional[int] = Field(None, ge=1, le=8192)
+    decode_backend: str = Field("pyav", min_length=1)
+    keyframes_only: bool = False
+    latency: Literal["low", "throughput"] = "low"
+
+    def decode_options(self, fps_target: Optional[float] = None) -> DecodeOptions:
+        return DecodeOptions(
+            pixel_format=self.pixel_format,
+            width=self.width,
+            height=self.height,
+            latency=self.latency,
+            keyframes_only=self.keyframes_only,
+            fps_target=fps_target,
+        )
+
+
+class _Endpoint(_Model):
+    """Shared by the file level and each camera."""
+
+    region: Optional[str] = Field(None, min_length=1)
+    endpoint_url: Optional[str] = None
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _http_url(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+
+class CameraConfig(_Endpoint):
+    """One camera.
+
+    id: unique name used in logs and metric labels.
+    kvs_stream_name / kvs_stream_arn: the KVS stream, exactly one of them.
+    fps_target: deliver at most this many frames per second (> 0, up to 240); default None keeps every frame.
+    region, endpoint_url, output: override the file-level values for this camera.
+    """
+
+    id: str = Field(min_length=1, max_length=128)
+    kvs_stream_name: Optional[str] = None
+    kvs_stream_arn: Optional[str] = Field(None, pattern=r"^arn:aws[a-z-]*:kinesisvideo:")
+    playback: PlaybackConfig = Field(default_factory=PlaybackConfig)
+    fps_target: Optional[float] = Field(None, gt=0, le=240)
+    output: Optional[OutputConfig] = None
+
+    @field_validator("kvs_stream_name")
+    @classmethod
+    def _stream_name(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not _STREAM_NAME.match(value):
+            raise ValueError("must be 1-256 characters from a-z, A-Z, 0-9, '_', '.', '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _one_stream(self) -> CameraConfig:
+        if (self.kvs_stream_name is None) == (self.kvs_stream_arn is None):
+            raise ValueError("give exactly one of kvs_stream_name and kvs_stream_arn")
+        return self
+
+
+class AppConfig(_Endpoint):
+    """The whole ``cameras.yaml``.
+
+    region: AWS region; default None uses boto3's own resolution (AWS_REGION, profile).
+    endpoint_url: a KVS endpoint to use instead of AWS (e.g. the local emulator); default None.
+    output: frame output for every camera that does not set its own.
+    cameras: at least one, with unique ids.
+    """
+
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    cameras: list[CameraConfig] = Field(min_length=1)
+
+    @field_validator("cameras")
+    @classmethod
+    def _unique_ids(cls, cameras: list[CameraConfig]) -> list[CameraConfig]:
+        first: dict[str, int] = {}
+        for index, camera in enumerate(cameras):
+            if camera.id in first:
+                earlier = first[camera.id]
+                raise ValueError(f"duplicate camera id {camera.id!r} at cameras[{earlier}] and cameras[{index}]")
+            first[camera.id] = index
+        return cameras
+
+    def camera(self, camera_id: str) -> CameraConfig:
+        for camera in self.cameras:
+            if camera.id == camera_id:
+                return camera
+        raise KeyError(camera_id)
+
+    def output_for(self, camera: CameraConfig) -> OutputConfig:
+        return camera.output or self.output
+
+    def region_for(self, camera: CameraConfig) -> Optional[str]:
+        return camera.region or self.region
+
+    def endpoint_for(self, camera: CameraConfig) -> Optional[str]:
+        return camera.endpoint_url or self.endpoint_url
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One invalid value. ``camera_index`` is None outside ``cameras[]``; ``camera_id`` when it has one."""
+
+    field: str
+    message: str
+    camera_index: Optional[int] = None
+    camera_id: Optional[str] = None
+
+    def __str__(self) -> str:
+        if self.camera_index is None:
+            where = ""
+        elif self.camera_id is None:
+            where = f"cameras[{self.camera_index}]: "
+        else:
+            where = f"camera {self.camera_id!r} (cameras[{self.camera_index}]): "
+        field = f"{self.field}: " if self.field else ""
+        return f"{where}{field}{self.message}"
+
+
+class ConfigError(KVSError, ValueError):
+    """An unreadable or invalid configuration file; ``problems`` lists every invalid value."""
+
+    def __init__(self, path: Union[str, Path], problems: list[ConfigProblem]) -> None:
+        self.path = Path(path)
+        self.problems = problems
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"{self.path}: invalid configuration\n{lines}")
+
+
+def _problems(error: ValidationError, raw: Any) -> list[ConfigProblem]:
+    raw_cameras = raw.get("cameras") if isinstance(raw, dict) else None
+    problems = []
+    for item in error.errors():
+        loc = list(item["loc"])
+        index = camera_id = None
+        if len(loc) >= 2 and loc[0] == "cameras" and isinstance(loc[1], int):
+            index, loc = loc[1], loc[2:]
+            raw_camera = raw_cameras[index] if isinstance(raw_cameras, list) else None
+            found = raw_camera.get("id") if isinstance(raw_camera, dict) else None
+            camera_id = str(found) if found not in (None, "") else None
+        field = ".".join(str(part) for part in loc)
+        message = item["msg"].removeprefix("Value error, ")
+        problems.append(ConfigProblem(field, message, index, camera_id))
+    return problems
+
+
+def parse_config(raw: Any, path: Union[str, Path] = "<config>") -> AppConfig:
+    """Validate already-loaded YAML/JSON data; errors name ``path`` as load_config's do."""
+    if not isinstance(raw, dict):
+        got = "an empty file" if raw is None else type(raw).__name__
+        raise ConfigError(path, [ConfigProblem("", f"expected a mapping with 'cameras', got {got}")])
+    try:
+        return AppConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(path, _problems(error, raw)) from None
+
+
+def load_config(path: Union[str, Path]) -> AppConfig:
+    """Read and validate a ``cameras.yaml``; raises ``ConfigError`` naming the file, camera and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(path, [ConfigProblem("", f"cannot read: {error.strerror or error}")]) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise ConfigError(path, [ConfigProblem("", f"not valid YAML: {where}{error}")]) from None
+    return parse_config(raw, path)
