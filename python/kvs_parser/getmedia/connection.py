@@ -21,6 +21,13 @@ from .resume import MILLIS_BEHIND_NOW_TAG, ResumeState
 END, CUT, ERROR_FRAGMENT, STOPPED = "end", "cut", "error fragment", "stopped"
 
 
+@dataclass(frozen=True)
+class TracksUpdate:
+    """A fragment's Tracks, handed out before its frames (decoders need CodecPrivate first)."""
+
+    tracks: list
+
+
 @dataclass
 class Connection:
     body: Any  # botocore StreamingBody of a GetMedia response
@@ -37,8 +44,8 @@ class Connection:
     def events(self, stopping: Callable[[], bool]) -> Iterator[Any]:
         """New frames, and the metadata of each newly complete fragment, in stream order."""
         self.state.new_connection()
-        parser = KVSStreamParser(on_frame=self._frame, on_fragment_end=self._fragment_end,
-                                 on_tags=self._tags, on_error=self._parse_error, limits=self.limits)
+        parser = KVSStreamParser(on_frame=self._frame, on_fragment_end=self._fragment_end, on_tags=self._tags,
+                                 on_tracks=self._tracks, on_error=self._parse_error, limits=self.limits)
         read = body_io.reader(self.body)
         try:
             while self.outcome == END:
@@ -65,8 +72,10 @@ class Connection:
 
     def _drain(self) -> Iterator[Any]:
         while self._ready:
-            self.delivered += 1
-            yield self._ready.popleft()
+            item = self._ready.popleft()
+            if not isinstance(item, TracksUpdate):  # KVS repeats Tracks in every fragment: not progress
+                self.delivered += 1
+            yield item
 
     # -- parser callbacks (run inside parse()/close(), on the reading thread) --
     def _frame(self, frame: Any) -> None:
@@ -74,6 +83,9 @@ class Connection:
             self._ready.append(frame)
         else:
             self.counters.add(duplicates_skipped=1)
+
+    def _tracks(self, tracks: Any) -> None:
+        self._ready.append(TracksUpdate(list(tracks)))
 
     def _tags(self, tags: Any) -> None:
         for tag in tags:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Iterator, Optional
 from .._kvsparser import FragmentMetadata, Frame, ParserLimits
 from . import body as body_io
 from .backoff import Backoff, RetryPolicy
-from .connection import END, STOPPED, Connection
+from .connection import END, STOPPED, Connection, TracksUpdate
 from .counters import CounterBox, GetMediaCounters
 from .endpoint import EndpointResolver
 from .errors import CONNECTION_ERRORS, RetriesExhaustedError, fatal_error, is_throttle
@@ -43,6 +43,7 @@ class GetMediaStream:
         on_frame: Optional[Callable[[Frame], Any]] = None,
         on_fragment: Optional[Callable[[FragmentMetadata], Any]] = None,
         on_reset: Optional[Callable[[Reset], Any]] = None,
+        on_tracks: Optional[Callable[[list], Any]] = None,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so sharing it is safe
         follow: bool = True,
         read_size: int = 64 * 1024,
@@ -53,6 +54,7 @@ class GetMediaStream:
         iteration at the first clean end (an archived range). Cuts and throttles are retried either way."""
         self._resolver, self._ref, self._start = resolver, ref, start
         self.on_frame, self.on_fragment, self.on_reset = on_frame, on_fragment, on_reset
+        self.on_tracks = on_tracks  # each fragment's TrackInfo list, before its frames
         self._follow, self._read_size, self._limits = follow, read_size, limits
         self._backoff = Backoff(retry, random.Random(seed))
         self.state = ResumeState()
@@ -67,7 +69,7 @@ class GetMediaStream:
     # -- the two APIs --
     def frames(self) -> Iterator[Frame]:
         """Frames as they arrive; ends after stop() or (follow=False) at the end of the data. on_fragment
-        and on_reset are still called. Raises the typed fatal errors and RetriesExhaustedError."""
+        on_reset and on_tracks are still called. Raises the typed fatal errors and RetriesExhaustedError."""
         with self._lock:
             if self._busy:
                 raise RuntimeError("this stream is already being read")
@@ -77,6 +79,9 @@ class GetMediaStream:
                 if isinstance(item, Frame):
                     self._counters.add(frames=1)
                     yield item
+                elif isinstance(item, TracksUpdate):
+                    if self.on_tracks is not None:
+                        self.on_tracks(item.tracks)
                 elif self.on_fragment is not None:
                     self.on_fragment(item)
         finally:
