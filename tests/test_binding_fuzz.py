@@ -103,10 +103,10 @@ def drain(call: Callable[[], None]) -> None:
         try:
             call()
             return
-        except Boom:
-            continue
         except ParserClosedError:
             return
+        except (Boom, ParseError):  # a ParseError: on_error was dropped; the next call goes on
+            continue
     raise AssertionError("callbacks kept raising")
 
 
@@ -140,7 +140,7 @@ def exercise(data: bytes) -> None:
         with contextlib.suppress(Boom, KVSError):
             parser.parse(memoryview(chunk) if turn % 2 else bytearray(chunk))
     drain(parser.flush)
-    with contextlib.suppress(Boom, ParserClosedError):
+    with contextlib.suppress(Boom, KVSError):
         parser.close()
     drain(parser.flush)  # a second close() does not deliver what a raising callback left queued
     assert parser.closed
