@@ -30,6 +30,8 @@ from test_properties import (
     recording_parser,
     simple_block,
     simple_tag,
+    string,
+    tags,
     uint,
     unknown_size,
 )
@@ -331,3 +333,32 @@ def test_zeros_from_the_first_byte_raise_once() -> None:
     parser.close()
     assert frames == GOOD_FRAMES
     assert parser.error_count == 1
+
+
+# ---- buffered values and metadata -------------------------------------------------------------------
+
+
+def test_value_larger_than_the_buffered_element_limit() -> None:
+    entry = element(0xAE, uint(0xD7, 1) + element(0x63A2, b"p" * (20 << 10)) + string(0x86, "V_VP8"))
+    bad = element(TRACKS, entry)
+    rec, parser, at = run(bad)
+    error = only_error(rec)
+    assert isinstance(error, LimitExceededError)
+    assert error.code == "element_too_large"
+    assert error.element_path == "Segment/Tracks/TrackEntry/CodecPrivate"
+    assert error.offset == at + len(element(TRACKS, b"")) + len(element(0xAE, b"")) + len(uint(0xD7, 1))
+    assert ("tracks", ("V_VP8",)) in rec.events  # the rest of the TrackEntry is kept
+    assert parser.peak_memory < (20 << 10)  # never buffered
+    assert_resynced(rec)
+
+
+def test_tags_over_the_metadata_budget() -> None:
+    limits = ParserLimits(max_fragment_metadata=1000)
+    bad = tags([("AWS_TAG", "v" * 300)] * 10)
+    rec, parser, at = run(bad, limits=limits)
+    assert rec.errors and all(isinstance(e, LimitExceededError) for e in rec.errors)
+    assert {e.code for e in rec.errors} == {"limit_exceeded"}
+    assert all(e.element_path.startswith("Segment/Tags/Tag/SimpleTag/") for e in rec.errors)
+    assert all(e.offset is not None and e.offset > at for e in rec.errors)
+    assert parser.peak_memory < 1000 + (32 << 10)
+    assert_resynced(rec)
