@@ -3,11 +3,14 @@ caching, throttling, fatal errors, stop() from another thread, counters, credent
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Callable, Iterator, List
 
 import boto3
+import botocore.serialize
+import botocore.session
 import pytest
 
 from kvs_parser import Frame
@@ -58,6 +61,15 @@ def client(emu: Emulator) -> Iterator[GetMediaClient]:
     emu.faults.clear()
 
 
+def sent_start_timestamp_ms(selector: StartSelector) -> int:
+    """The StartTimestamp this botocore puts on the wire for `selector`, in ms."""
+    operation = botocore.session.get_session().get_service_model("kinesis-video-media").operation_model("GetMedia")
+    request = botocore.serialize.create_serializer("rest-json").serialize_to_request(
+        {"StreamName": "x", "StartSelector": selector.to_api()}, operation
+    )
+    return round(json.loads(request["body"])["StartSelector"]["StartTimestamp"] * 1000)
+
+
 def fragment_starts(emu: Emulator) -> List[int]:
     return [round(f.start_timecode * FPS / 1000) for f in emu.stream("done").snapshot()]
 
@@ -85,8 +97,8 @@ def test_selectors_pick_their_fragment(emu: Emulator, client: GetMediaClient, ki
         "PRODUCER_TIMESTAMP": StartSelector.producer_timestamp(fragments[2].producer_ms / 1000),
     }[kind]
     got = indices(client.stream("done", start=selector, follow=False).frames())
-    if kind.endswith("TIMESTAMP"):  # boto3 sends StartTimestamp in whole seconds
-        at = int(selector.timestamp or 0) * 1000
+    if kind.endswith("TIMESTAMP"):  # older botocore sends StartTimestamp in whole seconds, newer exactly
+        at = sent_start_timestamp_ms(selector)
         start = (lambda f: f.server_ms) if kind == "SERVER_TIMESTAMP" else (lambda f: f.producer_ms)
         first = next(i for i, f in enumerate(fragments) if start(f) + f.duration_ms > at)
     else:
