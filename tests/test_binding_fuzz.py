@@ -252,10 +252,6 @@ def test_close_from_inside_a_callback_then_parse_raises() -> None:
     assert isinstance(ParserClosedError("x"), RuntimeError)
 
 
-@pytest.mark.xfail(
-    reason="binding: close() after a close() whose callback raised returns without delivering "
-    "the queued events (flush() does); parser.cc Close() returns early when closed_"
-)
 def test_second_close_delivers_events_left_by_a_raising_callback() -> None:
     ends: List[bool] = []
 

@@ -145,7 +145,10 @@ class PyStreamParser {
   }
 
   void Close() {
-    if (closed_) return;
+    if (closed_) {
+      Deliver({});  // a second close() still hands out what a raising callback left queued
+      return;
+    }
     closed_ = true;
     std::vector<Event> events;
     {
