@@ -162,9 +162,7 @@ def test_frame_data_is_a_readonly_buffer_that_outlives_the_parser() -> None:
 @pytest.mark.parametrize("block_groups", [False, True])
 @pytest.mark.parametrize("known_cluster_size", [False, True])
 def test_block_groups_lacing_and_tracks_in_any_chunking(block_groups: bool, known_cluster_size: bool) -> None:
-    writer = FragmentWriter(
-        tracks=(VIDEO, AUDIO), block_groups=block_groups, known_cluster_size=known_cluster_size
-    )
+    writer = FragmentWriter(tracks=(VIDEO, AUDIO), block_groups=block_groups, known_cluster_size=known_cluster_size)
     written = [
         Frame(1, 0, payload(300, 1), keyframe=True),
         Frame(2, 0, (payload(10, 2), payload(300, 3), payload(7, 4)), lacing=Lacing.XIPH),
@@ -360,3 +358,21 @@ def test_the_gil_is_released_while_parsing() -> None:
     worker.join()
     assert parser.fragment_count == 200
     assert ticks > 1000
+
+
+def test_each_frame_carries_its_producer_time() -> None:
+    writer = FragmentWriter(tracks=(VIDEO,))
+    data = kvs_fragment(writer, 0, video_frames(3, 5000), 5000) + kvs_fragment(writer, 1, video_frames(2, 7000), 7000)
+    got = [(f.producer_timestamp_ms, f.producer_time_ms) for f in kvs_parser.iter_frames(data)]
+    first, second = 1_699_999_999_000, 1_699_999_999_000 + 2000
+    assert got == [(first, first), (first, first + 33), (first, first + 66), (second, second), (second, second + 33)]
+
+
+def test_producer_time_in_a_merged_capture_follows_each_fragment(shared_fixtures) -> None:
+    data = (shared_fixtures / "kvs" / "output_get_media_sparse_fragments_merged.mkv").read_bytes()
+    frames = list(kvs_parser.iter_frames(data))
+    starts = {}
+    for frame in frames:
+        starts.setdefault(frame.fragment_number, frame.pts_ms)  # each fragment's first cluster
+        assert frame.producer_time_ms == frame.producer_timestamp_ms + frame.pts_ms - starts[frame.fragment_number]
+    assert len(starts) == 3  # three KVS fragments merged into one Segment, each with its own producer time

@@ -89,6 +89,9 @@ void BindFrame(py::module_& m) {
                                  return ToPy(m.producer_timestamp_ms);
                                });
                              })
+      .def_property_readonly(
+          "producer_time_ms", [](const FrameObject& f) { return ToPy(f.producer_time_ms); },
+          "This frame's producer time: the fragment's producer timestamp plus the frame's offset in it.")
       .def_property_readonly("server_timestamp_ms",
                              [](const FrameObject& f) {
                                return OptionalOr(f.fragment, [](const FragmentMetadata& m) {

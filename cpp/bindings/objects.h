@@ -26,6 +26,7 @@ struct FrameObject {
   std::uint32_t lace_index = 0;
   std::uint64_t block_offset = 0;
   std::uint64_t fragment_index = 0;
+  std::optional<std::int64_t> producer_time_ms;
   // Shared by all frames of a fragment until its metadata changes, so a frame costs no string copies.
   std::shared_ptr<const FragmentMetadata> fragment;
   std::vector<std::uint8_t> bytes;

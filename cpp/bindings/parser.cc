@@ -53,6 +53,7 @@ class EventCollector : public Callback {
     object->lace_index = frame.lace_index;
     object->block_offset = frame.block_offset;
     object->fragment_index = frame.fragment_index;
+    object->producer_time_ms = frame.producer_time_ms;
     object->fragment = Snapshot(*frame.fragment);
     if (frame.owned != nullptr) {
       object->bytes = std::move(*frame.owned);  // assembled across chunks: take it, no copy

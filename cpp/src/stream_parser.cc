@@ -591,6 +591,12 @@ void StreamParser::EmitFrame(Frame& frame) {
   frame.pts_ms = ToMillis(AddTicks(segment_.cluster_timecode, frame.timecode), segment_.info.timecode_scale);
   frame.fragment_index = segment_.info.index;
   frame.fragment = &segment_.current_fragment;
+  if (!segment_.fragment_start_ms) {
+    segment_.fragment_start_ms = ToMillis(segment_.cluster_timecode, segment_.info.timecode_scale);
+  }
+  if (const auto& producer = segment_.current_fragment.producer_timestamp_ms) {
+    frame.producer_time_ms = *producer + (frame.pts_ms - *segment_.fragment_start_ms);
+  }
   ++segment_.info.frame_count;
   callback_.OnFrame(frame);
 }
@@ -624,7 +630,14 @@ void StreamParser::HandleValue(std::uint32_t id, const std::uint8_t* data, std::
     case Id::kPixelHeight: if (auto v = unsigned_value()) track_.pixel_height = *v; return;
     case Id::kChannels: if (auto v = unsigned_value()) track_.channels = *v; return;
     case Id::kBitDepth: if (auto v = unsigned_value()) track_.bit_depth = *v; return;
-    case Id::kTimecode: if (auto v = unsigned_value()) segment_.cluster_timecode = static_cast<std::int64_t>(*v); return;
+    case Id::kTimecode:
+      if (auto v = unsigned_value()) {
+        segment_.cluster_timecode = static_cast<std::int64_t>(*v);
+        if (!segment_.fragment_start_ms) {
+          segment_.fragment_start_ms = ToMillis(segment_.cluster_timecode, segment_.info.timecode_scale);
+        }
+      }
+      return;
     case Id::kBlockDuration: if (auto v = unsigned_value()) group_.duration = *v; return;
     case Id::kReferenceBlock: group_.has_reference = true; return;
     case Id::kSamplingFrequency:
@@ -714,7 +727,13 @@ void StreamParser::OnElementEnd(const OpenElement& element, bool complete) {
       simple_tag_stack_.pop_back();
       if (complete) {
         ApplyKvsTag(tags_batch_[index], &segment_.info.metadata, true);
+        const FragmentMetadata before = segment_.current_fragment;
         ApplyKvsTag(tags_batch_[index], &segment_.current_fragment, false);
+        // A new fragment inside the Segment (a merged file): its frames' offsets start afresh.
+        if (before.fragment_number != segment_.current_fragment.fragment_number ||
+            before.producer_timestamp_ms != segment_.current_fragment.producer_timestamp_ms) {
+          segment_.fragment_start_ms.reset();
+        }
       }
       return;
     }

@@ -70,6 +70,8 @@ class StreamParser {
     std::int64_t cluster_timecode = 0;
     // The latest KVS metadata seen: what frames carry (a merged Segment holds several fragments).
     FragmentMetadata current_fragment;
+    // Absolute time (ms) of the current KVS fragment's first cluster: frames' offsets are taken from it.
+    std::optional<std::int64_t> fragment_start_ms;
   };
 
   struct PendingBlock {

@@ -84,6 +84,8 @@ struct Frame {
   std::uint32_t lace_index = 0;  // position within a laced block
   std::uint64_t block_offset = 0;  // byte offset of the block element
   std::uint64_t fragment_index = 0;
+  // The fragment's producer timestamp plus this frame's offset within the fragment (when known).
+  std::optional<std::int64_t> producer_time_ms;
   const FragmentMetadata* fragment = nullptr;  // the latest KVS fragment metadata before this frame
   ByteView data;
   // When the payload was assembled across chunks, the parser's buffer holding it; a consumer may
