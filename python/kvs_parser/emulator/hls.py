@@ -10,10 +10,12 @@ import math
 import threading
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Dict, List, Tuple
 
 from .archive import select_fragments
 from .errors import AwsError
+from .fmp4 import with_decode_time
 from .remux import to_fmp4, to_ts, video_only
 from .store import Fragment, Stream
 from .wire import BytesResponse, JsonResponse, Request
@@ -31,6 +33,15 @@ class HlsSession:
     container: str  # FRAGMENTED_MP4 or MPEG_TS
     selector: Dict[str, Any]
     max_results: int
+    display_timestamps: bool = False  # DisplayFragmentTimestamp=ALWAYS: EXT-X-PROGRAM-DATE-TIME per segment
+
+    @property
+    def producer_time(self) -> bool:
+        """PRODUCER_TIMESTAMP selects, dates and (in fMP4, as KVS does) timestamps by producer time."""
+        return self.selector.get("FragmentSelectorType") == "PRODUCER_TIMESTAMP"
+
+    def fragment_time_ms(self, fragment: Fragment) -> int:
+        return fragment.producer_ms if self.producer_time else fragment.server_ms
 
 
 @dataclass
@@ -63,7 +74,8 @@ def get_hls_streaming_session_url(emu: Emulator, request: Request) -> JsonRespon
         raise AwsError("UnsupportedStreamMediaTypeException", "HLS needs H.264 or H.265 video")
     selector = request.body.get("HLSFragmentSelector") or {}
     max_results = int(request.body.get("MaxMediaPlaylistFragmentResults") or (5 if mode == "LIVE" else 1000))
-    token = emu.hls.add(HlsSession(stream.name, mode, container, selector, max_results))
+    display = request.body.get("DisplayFragmentTimestamp") == "ALWAYS"
+    token = emu.hls.add(HlsSession(stream.name, mode, container, selector, max_results, display))
     return JsonResponse({"HLSStreamingSessionURL": f"{emu.endpoint_url}{PREFIX}getHLSMasterPlaylist.m3u8"
                                                    f"?SessionToken={token}"})
 
@@ -115,6 +127,9 @@ def media_playlist(emu: Emulator, request: Request) -> BytesResponse:
     for fragment in fragments:
         frames = fragment.frames
         frame_ms = frames[1].timecode - frames[0].timecode if len(frames) > 1 else 0
+        if session.display_timestamps:
+            date = datetime.fromtimestamp(session.fragment_time_ms(fragment) / 1000, timezone.utc)
+            lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{date.isoformat(timespec='milliseconds')}")
         lines.append(f"#EXTINF:{(fragment.duration_ms + frame_ms) / 1000:.3f},")
         name = "getMP4MediaFragment.mp4" if mp4 else "getTSFragment.ts"
         lines.append(f"{name}?SessionToken={token}&FragmentNumber={fragment.number}")
@@ -124,19 +139,26 @@ def media_playlist(emu: Emulator, request: Request) -> BytesResponse:
 
 
 def _segment(emu: Emulator, request: Request, kind: str) -> Any:
-    _, stream, _ = _session(emu, request)
+    session, stream, _ = _session(emu, request)
     number = request.query.get("FragmentNumber", "")
     fragment = stream.find(int(number)) if number.isdigit() else None
     if fragment is None or not fragment.complete:
         raise AwsError("ResourceNotFoundException", f"no fragment {number}", 404)
-    key = (stream.name, fragment.number, kind)
+    # fMP4 media time: the producer timestamp under PRODUCER_TIMESTAMP (as KVS does), else the stream's
+    # own timecodes (as in TS); either way segments continue one another instead of each starting at 0.
+    start_ms = fragment.producer_ms if session.producer_time else fragment.start_timecode
+    key = (stream.name, fragment.number, kind, start_ms if kind == "mp4" else 0)
     with emu.hls.lock:
         cached = emu.hls.segments.get(key)
     if cached is None:
         writer = video_only(emu.writer(stream))
         video = [f for f in fragment.frames if f.track == writer.tracks[0].number]
         mkv = writer.fragment(video)
-        cached = to_ts(writer.tracks[0], mkv) if kind == "ts" else to_fmp4(writer.tracks[0], mkv)
+        if kind == "ts":
+            cached = to_ts(writer.tracks[0], mkv)
+        else:
+            init, media = to_fmp4(writer.tracks[0], mkv)
+            cached = (init, with_decode_time(init, media, start_ms))
         with emu.hls.lock:
             emu.hls.segments[key] = cached
     return cached
