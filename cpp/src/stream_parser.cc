@@ -491,22 +491,19 @@ void StreamParser::FinishBlockHeader() {
   state_ = simple && block_.lacing == Lacing::kNone ? State::kFramePayload : State::kBlockBody;
 }
 
-bool StreamParser::StepFramePayload(const std::uint8_t* data, std::size_t size, std::size_t* i) {
+bool StreamParser::GatherBody(const std::uint8_t* data, std::size_t size, std::size_t* i, ByteView* body) {
   const std::size_t available = size - *i;
   if (payload_.empty() && remaining_ <= available) {
-    // The whole payload is in this chunk: hand out a view into it, no copy.
+    // The whole rest is in this chunk: a view into it, no copy.
     const std::size_t length = static_cast<std::size_t>(remaining_);
-    Frame frame = block_;
-    frame.data = ByteView{data + *i, length};
+    *body = ByteView{data + *i, length};
     *i += length;
     pos_ += length;
     remaining_ = 0;
-    state_ = State::kHeader;
-    EmitFrame(frame);
     return true;
   }
   if (available == 0) return false;
-  if (payload_.empty()) payload_.reserve(static_cast<std::size_t>(remaining_));
+  if (payload_.empty()) payload_.reserve(static_cast<std::size_t>(remaining_));  // bounded by the limits
   const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, available));
   payload_.insert(payload_.end(), data + *i, data + *i + take);
   *i += take;
@@ -514,49 +511,39 @@ bool StreamParser::StepFramePayload(const std::uint8_t* data, std::size_t size, 
   remaining_ -= take;
   TouchMemory();
   if (remaining_ > 0) return false;
+  *body = ByteView{payload_.data(), payload_.size()};
+  return true;
+}
+
+bool StreamParser::StepFramePayload(const std::uint8_t* data, std::size_t size, std::size_t* i) {
+  ByteView body;
+  if (!GatherBody(data, size, i, &body)) return false;
   state_ = State::kHeader;
   Frame frame = block_;
-  frame.data = ByteView{payload_.data(), payload_.size()};
-  frame.owned = &payload_;
+  frame.data = body;
+  frame.owned = payload_.empty() ? nullptr : &payload_;
   EmitFrame(frame);
   payload_.clear();
   return true;
 }
 
 bool StreamParser::StepBlockBody(const std::uint8_t* data, std::size_t size, std::size_t* i) {
-  const std::size_t available = size - *i;
-  const bool whole_in_chunk = payload_.empty() && remaining_ <= available;
-  if (!whole_in_chunk) {
-    if (available == 0) return false;
-    if (payload_.empty()) payload_.reserve(static_cast<std::size_t>(remaining_));
-    const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, available));
-    payload_.insert(payload_.end(), data + *i, data + *i + take);
-    *i += take;
-    pos_ += take;
-    remaining_ -= take;
-    TouchMemory();
-    if (remaining_ > 0) return false;
-  }
-  const std::uint8_t* body = whole_in_chunk ? data + *i : payload_.data();
-  const std::size_t length = whole_in_chunk ? static_cast<std::size_t>(remaining_) : payload_.size();
-  if (whole_in_chunk) {
-    *i += length;
-    pos_ += length;
-    remaining_ = 0;
-  }
+  ByteView body;
+  if (!GatherBody(data, size, i, &body)) return false;
   state_ = State::kHeader;
+  const bool buffered = !payload_.empty();
   if (block_.in_block_group) {
     // Its keyframe flag and duration come from siblings that may follow: emit at BlockGroup end.
     group_.present = true;
     group_.frame = block_;
-    if (whole_in_chunk) {
-      group_.payload.assign(body, body + length);
-    } else {
+    if (buffered) {
       group_.payload = std::move(payload_);
+    } else {
+      group_.payload.assign(body.data, body.data + body.size);
     }
     TouchMemory();
   } else {
-    EmitLacedBlock(block_, whole_in_chunk ? nullptr : &payload_, body, length);
+    EmitLacedBlock(block_, buffered ? &payload_ : nullptr, body.data, body.size);
   }
   payload_.clear();
   return true;

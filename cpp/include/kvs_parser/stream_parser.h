@@ -92,6 +92,9 @@ class StreamParser {
   bool StepBlockBody(const std::uint8_t* data, std::size_t size, std::size_t* i);
   bool StepResync(const std::uint8_t* data, std::size_t size, std::size_t* i);
 
+  // The rest of the current element's body: a view into `data` when it is all there, else gathered
+  // in payload_ across chunks. False while bytes are missing.
+  bool GatherBody(const std::uint8_t* data, std::size_t size, std::size_t* i, ByteView* body);
   void StartElement();
   void StartTopLevel();
   void HandleValue(std::uint32_t id, const std::uint8_t* data, std::size_t size);
