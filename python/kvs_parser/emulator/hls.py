@@ -133,7 +133,9 @@ def media_playlist(emu: Emulator, request: Request) -> BytesResponse:
         lines.append(f"#EXTINF:{(fragment.duration_ms + frame_ms) / 1000:.3f},")
         name = "getMP4MediaFragment.mp4" if mp4 else "getTSFragment.ts"
         lines.append(f"{name}?SessionToken={token}&FragmentNumber={fragment.number}")
-    if session.mode != "LIVE" or stream.closed:
+    # LIVE_REPLAY keeps following the stream (as KVS does) unless its range has an end.
+    bounded = session.mode == "LIVE_REPLAY" and "EndTimestamp" in (session.selector.get("TimestampRange") or {})
+    if session.mode == "ON_DEMAND" or bounded or stream.closed:
         lines.append("#EXT-X-ENDLIST")
     return BytesResponse("application/vnd.apple.mpegurl", ("\n".join(lines) + "\n").encode())
 
