@@ -1,9 +1,11 @@
 """Parse throughput: this parser (Python callback per frame, and the C++ core alone) against PyAV's own
-Matroska demuxer, measured in the same run on the same bytes.
+Matroska demuxer and against the pure-Python ebmlite approach of the aws-samples consumer library
+(bench/peers.py), measured in the same run on the same bytes.
 
-    python bench/parse_throughput.py [--repeats 5] [--fixtures ../shared/fixtures] [--json out.json]
+    python bench/parse_throughput.py [--repeats 5] [--fixtures ../shared/fixtures] [--quick]
 
-Prints MB/s, frames/s and the per-frame cost for each parser, and the ratios against PyAV.
+Prints MB/s, frames/s and the per-frame cost for each parser, and the ratios against PyAV and ebmlite;
+writes bench/results/parse_throughput.json and .png (--json / --plot to put them elsewhere).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import av
 
 import kvs_parser
+from common import load_line, pyplot, save_plot, write_json
+from peers import BOTOCORE_CHUNK, FragmentAssembler, fragment_tags, simple_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURES = ["output_get_media", "vogels_480", "clusters", "bezos_vogels"]
@@ -82,6 +86,20 @@ def pyav(blobs: List[bytes]) -> int:
     return count
 
 
+def ebmlite(blobs: List[bytes], chunk: int) -> int:
+    """The aws-samples way: buffer chunks, re-parse, cut fragments, read tags and SimpleBlocks from the DOM."""
+    count = 0
+    for blob in blobs:
+        assembler = FragmentAssembler()
+        fragments = []
+        for at in range(0, len(blob), chunk):
+            fragments += assembler.feed(blob[at : at + chunk])
+        for fragment in fragments + assembler.finish():
+            fragment_tags(fragment.dom)
+            count += len(simple_blocks(fragment.dom))
+    return count
+
+
 def split_segments(blob: bytes) -> List[bytes]:
     """Cut a GetMedia stream at each EBML header, using our parser's fragment offsets."""
     starts = []
@@ -128,7 +146,7 @@ def cpp_core(files: List[Path], repeats: int, chunk: int) -> Result:
     )
 
 
-def measure(name: str, files: List[Path], repeats: int) -> List[Result]:
+def measure(name: str, files: List[Path], repeats: int, core: bool = True) -> List[Result]:
     blobs = [f.read_bytes() for f in files]
     total = sum(len(b) for b in blobs)
     segments = [s for b in blobs for s in split_segments(b)]
@@ -141,18 +159,44 @@ def measure(name: str, files: List[Path], repeats: int) -> List[Result]:
         seconds, frames = best_of(repeats, lambda chunk=chunk: ours(blobs, chunk))
         label = "whole" if chunk == 0 else "64 KiB chunks"
         results.append(Result(f"kvs_parser, Python callback per frame ({label})", total, frames, seconds))
-    results.append(cpp_core(files, max(repeats, 20), 0))
-    results.append(cpp_core(files, max(repeats, 20), 65536))
+    if core:
+        results.append(cpp_core(files, max(repeats, 20), 0))
+        results.append(cpp_core(files, max(repeats, 20), 65536))
+    # The peer is slow and deterministic: fewer repeats.
+    for chunk, label in ((BOTOCORE_CHUNK, "1 KiB chunks, as botocore yields them"), (65536, "64 KiB chunks")):
+        seconds, frames = best_of(max(1, repeats // 3), lambda chunk=chunk: ebmlite(blobs, chunk))
+        results.append(Result(f"ebmlite, aws-samples driver ({label})", total, frames, seconds))
+    peer = results[-2]
     print(f"\n## {name}: {len(files)} file(s), {total / 1e6:.1f} MB, {results[0].frames} frames")
-    print("(ratios are against PyAV opening the whole stream once; the frames column shows all parsers agree)")
-    print(f"{'parser':58} {'frames':>7} {'MB/s':>9} {'frames/s':>11} {'us/frame':>9} {'x PyAV':>8}")
+    print("(x PyAV: against PyAV opening the whole stream once; x ebmlite: against the aws-samples driver as it")
+    print(" reads a StreamingBody; ebmlite counts SimpleBlocks only, so BlockGroup frames are not in its column)")
+    print(f"{'parser':68} {'frames':>7} {'MB/s':>9} {'frames/s':>11} {'us/frame':>9} {'x PyAV':>8} {'x ebmlite':>9}")
     for r in results:
-        ratio = r.mb_per_s / results[0].mb_per_s
         print(
-            f"{r.parser:58} {r.frames:7} {r.mb_per_s:9.0f} {r.frames / r.seconds:11.0f} {r.us_per_frame:9.2f} "
-            f"{ratio:8.1f}"
+            f"{r.parser:68} {r.frames:7} {r.mb_per_s:9.1f} {r.frames / r.seconds:11.0f} {r.us_per_frame:9.2f} "
+            f"{r.mb_per_s / results[0].mb_per_s:8.1f} {r.mb_per_s / peer.mb_per_s:9.1f}"
         )
     return results
+
+
+def plot(report: Dict[str, List[Result]], path: Optional[Path]) -> Path:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    names = list(report)
+    parsers = [r.parser for r in report[names[0]]]
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        speeds = {r.parser: r.mb_per_s for r in report[name]}
+        ax.barh([p + i * width for p in range(len(parsers))], [speeds.get(p, 0) for p in parsers], height=width,
+                label=name)
+    ax.set_yticks([p + width * (len(names) - 1) / 2 for p in range(len(parsers))])
+    ax.set_yticklabels(parsers, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("MB/s (log scale, higher is better)")
+    ax.set_title(f"Parse throughput, same bytes, same run ({load_line()})", fontsize=10)
+    ax.legend(fontsize=8)
+    return save_plot(fig, "parse_throughput", path)
 
 
 def main() -> int:
@@ -161,19 +205,25 @@ def main() -> int:
     parser.add_argument(
         "--fixtures", type=Path, default=Path(os.environ.get("KVS_FIXTURES", ROOT.parent / "shared" / "fixtures"))
     )
-    parser.add_argument("--json", type=Path, help="write the raw figures here")
+    parser.add_argument("--json", type=Path, help="write the raw figures here (default bench/results/)")
+    parser.add_argument("--plot", type=Path, help="write the plot here (default bench/results/)")
+    parser.add_argument("--quick", action="store_true", help="one repeat, captures only, no C++ core build")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = 1
     if not (args.fixtures / "kvs").is_dir():
         print(f"fixtures not found at {args.fixtures}", file=sys.stderr)
         return 2
     sets: Dict[str, List[Path]] = {"real GetMedia captures": [args.fixtures / "kvs" / f"{n}.mkv" for n in CAPTURES]}
-    for name in SYNTHETIC:
+    for name in SYNTHETIC if not args.quick else []:
         path = args.fixtures / "synthetic" / f"{name}.mkv"
         if path.exists():
             sets[name] = [path]
-    report = {name: [asdict(r) for r in measure(name, files, args.repeats)] for name, files in sets.items()}
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=1))
+    print(load_line())
+    report = {name: measure(name, files, args.repeats, core=not args.quick) for name, files in sets.items()}
+    raw = {name: [dict(asdict(r), mb_per_s=r.mb_per_s, us_per_frame=r.us_per_frame) for r in rows]
+           for name, rows in report.items()}
+    print(f"\nwrote {write_json('parse_throughput', raw, args.json)} and {plot(report, args.plot)}")
     return 0
 
 

@@ -1,0 +1,327 @@
+"""Shared pieces of the benchmarks: a camera with realistic pre-encoded content, an emulator in its own
+process, percentiles, machine load, and the JSON / PNG outputs under bench/results/.
+
+    python bench/common.py serve --streams 16 [--size 1280x720 --fps 15 --fragment 2 --bitrate 1500000]
+
+runs the emulator with live streams cam0..camN-1 (one shared pre-encoded camera) and prints its URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import av
+import numpy as np
+
+from kvs_parser.emulator import Emulator, Limits, SyntheticCamera
+from kvs_parser.emulator import body as emulator_body
+from kvs_parser.emulator.encode import EncodedGop
+from kvs_parser.emulator.nal import avcc, length_prefixed, split_annexb
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+KEYS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_name": "us-west-2"}
+
+
+# -- a camera whose pictures cost what a real camera's cost to decode --
+
+
+def _texture(width: int, height: int, seed: int = 7) -> np.ndarray:
+    """A static luma texture twice the picture size: smooth gradients plus fixed fine noise (detail that
+    motion compensation can follow, as in a real scene)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0 : 2 * height, 0 : 2 * width].astype(np.float32)
+    luma = 128 + 50 * np.sin(x / 41 + y / 67) + 35 * np.sin(x / 13 - y / 29) + rng.normal(0, 14, x.shape)
+    return np.clip(luma, 16, 235).astype(np.uint8)
+
+
+def content_picture(texture: np.ndarray, index: int, width: int, height: int) -> np.ndarray:
+    """Frame `index`: the texture panned diagonally (a few pixels a frame), as yuv420p (h*3/2, w)."""
+    dx, dy = (5 * index) % width, (3 * index) % height
+    grain = np.random.default_rng(index).integers(-6, 7, (height, width), dtype=np.int16)  # sensor noise
+    luma = np.clip(texture[dy : dy + height, dx : dx + width] + grain, 16, 235).astype(np.uint8)
+    u = np.full((height // 4, width), 110 + (index % 30), dtype=np.uint8)
+    v = np.full((height // 4, width), 140 - (index % 30), dtype=np.uint8)
+    return np.concatenate([luma, u, v])
+
+
+def encode_content(width: int, height: int, fps: int, bitrate: int, first: int, count: int,
+                   texture: np.ndarray) -> EncodedGop:
+    """One group of pictures from a fresh libx264 (ultrafast, zerolatency: no B-frames), opening with an IDR."""
+    encoder = av.CodecContext.create("libx264", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
+    encoder.time_base, encoder.framerate = Fraction(1, fps), Fraction(fps, 1)
+    encoder.bit_rate, encoder.gop_size, encoder.max_b_frames = bitrate, count, 0
+    encoder.flags |= av.codec.context.Flags.global_header
+    encoder.options = {"preset": "ultrafast", "tune": "zerolatency",  # CBR-like, as IP cameras send
+                       "x264-params": f"vbv-maxrate={bitrate // 1000}:vbv-bufsize={bitrate // 2000}"}
+    encoder.open()
+    packets: List[av.Packet] = []
+    for i in range(count):
+        picture = av.VideoFrame.from_ndarray(content_picture(texture, first + i, width, height), format="yuv420p")
+        picture.pts = i
+        packets += encoder.encode(picture)
+    packets += encoder.encode(None)
+    private = avcc(split_annexb(bytes(encoder.extradata or b"")))
+    return EncodedGop(private, tuple(length_prefixed(split_annexb(bytes(p))) for p in packets))
+
+
+@dataclass
+class ContentCamera(SyntheticCamera):
+    """A SyntheticCamera whose fragments are `distinct` groups of pictures of a panning textured scene,
+    encoded once up front and then replayed in a loop, so the emulator spends no CPU on encoding while a
+    benchmark runs (the emulator shares the machine's 2 cores with the consumer under test)."""
+
+    distinct: int = 3
+    _gops: List[EncodedGop] = field(default_factory=list, init=False, repr=False)
+
+    def prepare(self) -> ContentCamera:
+        if not self._gops:
+            texture = _texture(self.width, self.height)
+            count = self.frames_per_fragment
+            self._gops = [encode_content(self.width, self.height, self.fps, self.bitrate, i * count, count, texture)
+                          for i in range(self.distinct)]
+        return self
+
+    def fragment(self, fragment_index: int) -> EncodedGop:
+        self.prepare()
+        return self._gops[fragment_index % len(self._gops)]
+
+    @property
+    def achieved_kbit_s(self) -> float:
+        self.prepare()
+        size = sum(len(p) for gop in self._gops for p in gop.packets)
+        frames = sum(len(gop.packets) for gop in self._gops)
+        return size * 8 * self.fps / frames / 1000
+
+
+def camera_720p15(fragment_duration: float = 2.0, bitrate: int = 1_500_000) -> ContentCamera:
+    return ContentCamera(width=1280, height=720, fps=15, bitrate=bitrate, fragment_duration=fragment_duration)
+
+
+# -- the emulator in a process of its own, so its CPU and memory are not the consumer's --
+
+
+@dataclass
+class EmulatorProcess:
+    """`python bench/common.py serve` as a child process; close() ends it."""
+
+    streams: int
+    size: str = "1280x720"
+    fps: int = 15
+    fragment: float = 2.0
+    bitrate: int = 1_500_000
+    url: str = ""
+    _proc: Optional[subprocess.Popen] = None
+
+    def __enter__(self) -> EmulatorProcess:
+        self._proc = subprocess.Popen(
+            [sys.executable, str(BENCH / "common.py"), "serve", "--streams", str(self.streams), "--size", self.size,
+             "--fps", str(self.fps), "--fragment", str(self.fragment), "--bitrate", str(self.bitrate)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline().strip()
+        if not line.startswith("http://"):
+            self.close()
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        self.url = line
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None
+        return self._proc.pid
+
+    def close(self) -> None:
+        if self._proc is None:
+            return
+        with contextlib.suppress(Exception):
+            assert self._proc.stdin is not None
+            self._proc.stdin.close()  # the server ends when its stdin closes
+        try:
+            self._proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait(5)
+        self._proc = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def serve(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="common.py serve")
+    parser.add_argument("--streams", type=int, default=1)
+    parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--fps", type=int, default=15)
+    parser.add_argument("--fragment", type=float, default=2.0)
+    parser.add_argument("--bitrate", type=int, default=1_500_000)
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.split("x"))
+    camera = ContentCamera(width=width, height=height, fps=args.fps, bitrate=args.bitrate,
+                           fragment_duration=args.fragment).prepare()
+    # One consumer per stream, but a benchmark may reconnect often: no throttling by the emulator.
+    limits = Limits(getmedia_connections_per_stream=4, getmedia_tps_per_stream=1000)
+    with Emulator(limits=limits) as emu:
+        for index in range(args.streams):
+            emu.add_live_stream(f"cam{index}", camera)
+        print(emu.endpoint_url, flush=True)
+        sys.stdin.read()  # until the parent closes our stdin (or dies)
+    return 0
+
+
+# -- timing of the emulator's writes (in-process emulator only) --
+
+
+@contextlib.contextmanager
+def frame_write_times() -> Iterator[List[float]]:
+    """perf_counter() as the emulator writes each frame's block (one connection at a time). Without faults
+    a block goes out in one write, so this is when its last byte is handed to the socket; taken just
+    before the write, since the reader may run before the writer's thread gets the GIL back."""
+    times: List[float] = []
+    original = emulator_body.BodySender.send
+
+    def send(self: Any, piece: Any) -> None:
+        if piece.frame:
+            times.append(time.perf_counter())
+        original(self, piece)
+
+    emulator_body.BodySender.send = send  # type: ignore[method-assign]
+    try:
+        yield times
+    finally:
+        emulator_body.BodySender.send = original  # type: ignore[method-assign]
+
+
+# -- figures --
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A latency distribution in milliseconds."""
+
+    n: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+    mean: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Dist:
+        if not values:
+            nan = float("nan")
+            return cls(0, nan, nan, nan, nan, nan)
+        array = np.asarray(values, dtype=np.float64)
+        p50, p95, p99 = np.percentile(array, [50, 95, 99])
+        return cls(len(array), float(p50), float(p95), float(p99), float(array.max()), float(array.mean()))
+
+    def row(self) -> str:
+        return f"{self.p50:9.2f} {self.p95:9.2f} {self.p99:9.2f} {self.max:9.2f}"
+
+
+def machine() -> Dict[str, Any]:
+    """What the figures were measured on, including the load at the time."""
+    load1, load5, load15 = os.getloadavg()
+    return {"cpus": os.cpu_count(), "loadavg_1_5_15": [load1, load5, load15], "python": sys.version.split()[0],
+            "pyav": av.__version__, "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def load_line() -> str:
+    load = os.getloadavg()
+    return f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores"
+
+
+def write_json(name: str, figures: Any, path: Optional[Path] = None) -> Path:
+    path = path or RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"machine": machine(), "figures": figures}, indent=1, default=_plain) + "\n")
+    return path
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    raise TypeError(f"not JSON: {type(value)}")
+
+
+def pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_plot(fig: Any, name: str, path: Optional[Path] = None) -> Path:
+    path = path or RESULTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    pyplot().close(fig)
+    return path
+
+
+class CpuClock:
+    """Process CPU seconds (user + system, all threads) of this or another process, via /proc."""
+
+    def __init__(self, pid: Optional[int] = None) -> None:
+        self.pid = pid or os.getpid()
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def seconds(self) -> float:
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self.tick
+
+
+def rss_mb(pid: Optional[int] = None) -> float:
+    with open(f"/proc/{pid or os.getpid()}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Stopwatch(threading.Thread):
+    """Samples RSS and CPU of a process every `interval` seconds until stopped."""
+
+    def __init__(self, interval: float, pid: Optional[int] = None) -> None:
+        super().__init__(name="bench-sampler", daemon=True)
+        self.interval, self.pid = interval, pid or os.getpid()
+        self.samples: List[Tuple[float, float, float]] = []  # (seconds since start, RSS MB, CPU seconds)
+        self._stop_event = threading.Event()
+        self._clock = CpuClock(self.pid)
+
+    def run(self) -> None:
+        start = time.monotonic()
+        while True:
+            self.samples.append((time.monotonic() - start, rss_mb(self.pid), self._clock.seconds()))
+            if self._stop_event.wait(self.interval):
+                return
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"]:
+        sys.exit(serve(sys.argv[2:]))
+    print(__doc__)
+    sys.exit(2)
