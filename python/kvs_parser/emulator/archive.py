@@ -74,7 +74,7 @@ def _pieces(emu: Emulator, stream: Stream, fragments: List[Fragment], request: R
     fault = request.fault
     for count, fragment in enumerate(fragments):
         if fault and fault.error_fragment_after is not None and count >= fault.error_fragment_after:
-            yield Piece(writer.error_fragment(fault.error_fragment_code))
+            yield Piece(writer.error_fragment(fault.error_fragment_code, exception_spelling=True))
             return
         yield from fragment_pieces(writer, stream, fragment, side_spelling=True, trailing=False,
                                    keep_going=lambda: not emu.stopping.is_set())

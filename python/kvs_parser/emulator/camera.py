@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Tuple
 
 from ..mkv import CODEC_IDS, TRACK_TYPE_VIDEO, TrackSpec
 from .encode import EncodedGop, VideoSpec, encode_gop
@@ -35,6 +35,7 @@ class SyntheticCamera:
     codec: str = "h264"  # or "hevc" (libx265)
     max_frames: Optional[int] = None  # stop producing after this many frames (None: until closed)
     cache_size: int = 32
+    pauses: Tuple[Tuple[int, float], ...] = ()  # (fragment index, seconds): stop producing before it
     _cache: OrderedDict[int, EncodedGop] = field(default_factory=OrderedDict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -49,6 +50,10 @@ class SyntheticCamera:
     @property
     def frame_interval(self) -> float:
         return 1.0 / self.fps
+
+    def pause_before(self, fragment_index: int) -> float:
+        """Seconds the producer goes quiet before fragment `fragment_index` (a camera that pauses)."""
+        return sum(seconds for at, seconds in self.pauses if at == fragment_index)
 
     def timecode(self, index: int) -> int:
         return timecode_of(index, self.fps)

@@ -33,7 +33,7 @@ def stream_info(stream: Stream) -> Dict[str, Any]:
 def get_data_endpoint(emu: Emulator, request: Request) -> JsonResponse:
     if request.body.get("APIName") not in API_NAMES:
         raise AwsError("InvalidArgumentException", f"bad APIName {request.body.get('APIName')!r}")
-    emu.get_stream(request.body)
+    emu.limit_tracker.admit_endpoint_call(emu.get_stream(request.body).name)
     return JsonResponse({"DataEndpoint": emu.endpoint_url})
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Sequence, Set
 
-from ..mkv import FragmentWriter, start_tags
+from ..mkv import FragmentWriter, Frame, TrackSpec, start_tags
 from .camera import SyntheticCamera
 from .errors import AwsError
 from .faults import Fault, FaultPlan, FaultRule
@@ -110,9 +110,17 @@ class Emulator:
     ) -> Stream:
         """A finished stream made of `path` cut into fragments at keyframes; GetMedia ends after the last."""
         media = load_file(path, min_fragment_ms)
-        stream = self._new_stream(name, media.tracks, live=False)
+        return self.add_frames_stream(name, media.tracks, media.fragments, server_start_ms=server_start_ms)
+
+    def add_frames_stream(
+        self, name: str, tracks: Sequence[TrackSpec], fragments: Sequence[Sequence[Frame]], *,
+        server_start_ms: Optional[int] = None, media_type: str = "video/h264",
+    ) -> Stream:
+        """A finished stream of the given fragments (block timecodes in ms from the stream start), e.g.
+        audio-only tracks as Amazon Connect writes them; GetMedia ends after the last."""
+        stream = self._new_stream(name, tuple(tracks), live=False, media_type=media_type)
         base = (now_ms() // 1000 - 60) * 1000 if server_start_ms is None else server_start_ms
-        for frames in media.fragments:
+        for frames in fragments:
             first = frames[0].timecode
             # Producer clock 1 s behind the server: whole seconds, as botocore sends timestamps.
             fragment = stream.begin_fragment(self.next_fragment_number(), base + first - 1000, first)

@@ -41,6 +41,10 @@ class LiveFeeder:
         try:
             while not self.stop.is_set() and (camera.max_frames is None or index < camera.max_frames):
                 fragment_index = index // per_fragment
+                pause = camera.pause_before(fragment_index) if index % per_fragment == 0 else 0.0
+                if pause and self.stop.wait(pause):
+                    break
+                start += pause  # the schedule resumes after the pause instead of catching up
                 gop = camera.fragment(fragment_index)
                 timecode = camera.timecode(index)
                 fragment = self.stream.begin_fragment(self.next_number(), epoch_ms + timecode, timecode)

@@ -109,6 +109,8 @@ def _follow(emu: Emulator, stream: Stream, seq: int, keep_going: Any, request: R
     writer = emu.writer(stream)
     fault = request.fault
     sent_fragments = 0
+    idle_end = emu.limits.getmedia_idle_end
+    idle_since = time.monotonic()
     while keep_going():
         if fault and fault.end_after_fragments is not None and sent_fragments >= fault.end_after_fragments:
             return
@@ -120,6 +122,8 @@ def _follow(emu: Emulator, stream: Stream, seq: int, keep_going: Any, request: R
             if stream.closed and seq >= stream.head_seq:
                 return  # a finished stream (file, or a camera with max_frames) has nothing more
             seq = max(seq, stream.dropped)  # the reader fell behind retention: skip to the oldest kept
+            if idle_end is not None and time.monotonic() - idle_since >= idle_end:
+                return  # KVS ends a response when the stream has had no new data for a while
             continue
         yield from fragment_pieces(writer, stream, fragment, side_spelling=False, trailing=True,
                                    keep_going=keep_going)
@@ -127,3 +131,4 @@ def _follow(emu: Emulator, stream: Stream, seq: int, keep_going: Any, request: R
             return  # stopped mid-fragment (session lifetime or shutdown)
         seq += 1
         sent_fragments += 1
+        idle_since = time.monotonic()

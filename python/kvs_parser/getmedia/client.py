@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from .backoff import RetryPolicy
 from .endpoint import EndpointResolver, client_config, make_session, stream_ref
+from .pacing import RequestPacer
 from .selector import StartSelector
 from .stream import GetMediaStream
 
@@ -27,13 +28,17 @@ class GetMediaClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen
+        pacer: Optional[RequestPacer] = None,
     ) -> None:
         """`session`: a boto3 Session (default: a new one, credentials from the usual chain);
         `endpoint_url`: the kinesisvideo control-plane endpoint (e.g. a local emulator);
-        `read_timeout`: silence after which a connection counts as lost and is resumed."""
+        `read_timeout`: silence after which a connection counts as lost and is resumed;
+        `pacer`: keeps GetDataEndpoint/GetMedia under the per-stream TPS limits (default: one of this
+        client's own; pass `other_client.pacer` so clients of one process share one)."""
         self.retry = retry
+        self.pacer = pacer if pacer is not None else RequestPacer()
         self.resolver = EndpointResolver(make_session(session, profile_name), endpoint_url, region_name,
-                                         client_config(connect_timeout, read_timeout))
+                                         client_config(connect_timeout, read_timeout), pacer=self.pacer)
 
     def stream(
         self,

@@ -6,6 +6,7 @@ connection left half-parsed is dropped with it and re-sent (then skipped where d
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Deque, Iterator, Optional
@@ -18,7 +19,7 @@ from .counters import CounterBox
 from .errors import CONNECTION_ERRORS
 from .resume import MILLIS_BEHIND_NOW_TAG, ResumeState
 
-END, CUT, ERROR_FRAGMENT, STOPPED = "end", "cut", "error fragment", "stopped"
+END, CUT, ERROR_FRAGMENT, STOPPED, RENEW = "end", "cut", "error fragment", "stopped", "renew"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Connection:
     outcome: str = END
     error: Optional[BaseException] = None  # what cut the connection, or the error fragment
     delivered: int = 0  # new frames and fragments handed out
+    renew_at: Optional[float] = None  # time.monotonic() after which to end at the next fragment boundary
+    _at_boundary: bool = False  # a fragment's CONTINUATION_TOKEN was the last thing parsed
     _ready: Deque[Any] = field(default_factory=deque)
     _closing: bool = False
 
@@ -60,8 +63,11 @@ class Connection:
                 if not chunk:
                     break
                 self.counters.add(bytes=len(chunk))
+                self._at_boundary = False
                 parser.parse(chunk)
                 yield from self._drain()
+                if self._at_boundary and self.renew_at is not None and time.monotonic() >= self.renew_at:
+                    self.outcome = RENEW  # resumes from the token just read: nothing lost, nothing repeated
             # End of input: the last fragment (unknown-size Segment) ends here; a cut one reports the
             # truncation, which is the connection's fault, not the stream's.
             self._closing = True
@@ -93,6 +99,7 @@ class Connection:
                 self.counters.set(millis_behind_now=int(tag.value))
         if self.state.tags(tags) is not None:
             self.counters.add(fragments=1)
+            self._at_boundary = True
 
     def _fragment_end(self, fragment: Any) -> None:
         if fragment.is_error:
@@ -102,6 +109,10 @@ class Connection:
             return
         number = fragment.fragment_number
         if not fragment.complete or number is None or self.state.before_floor(fragment.server_timestamp_ms):
+            return
+        if self._closing and not fragment.continuation_token:
+            # The response ended inside this fragment (e.g. the session lifetime ran out mid-fragment): close()
+            # ends its unknown-size Segment, but only the trailing token proves every frame was sent.
             return
         if self.state.complete(number, fragment.continuation_token):
             self.counters.add(fragments=1)

@@ -18,6 +18,7 @@ class GetMediaCounters:
     connections: int = 0  # GetMedia calls that returned a body
     error_fragments: int = 0  # fragments carrying AWS_KINESISVIDEO_ERROR_CODE
     duplicates_skipped: int = 0  # frames a resume re-sent and that were not delivered again
+    renewals: int = 0  # sessions renewed before the service's session lifetime ended them
     millis_behind_now: Optional[int] = None  # from the newest fragment's MILLIS_BEHIND_NOW tag
 
 

@@ -9,6 +9,8 @@ from typing import Any, Dict, Optional, Tuple
 import boto3
 from botocore.config import Config
 
+from .pacing import RequestPacer
+
 
 def stream_ref(stream_name: Optional[str], stream_arn: Optional[str]) -> Dict[str, str]:
     """The StreamName or StreamARN parameter (exactly one of them)."""
@@ -31,6 +33,7 @@ class EndpointResolver:
     endpoint_url: Optional[str] = None  # control-plane override (e.g. the local emulator)
     region_name: Optional[str] = None  # None: the session's region
     config: Config = field(default_factory=lambda: client_config(5.0, 30.0))
+    pacer: Optional[RequestPacer] = None  # paces GetDataEndpoint (and, in the streams, GetMedia)
     _control: Any = field(default=None, init=False, repr=False)
     _media: Dict[Tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -38,25 +41,29 @@ class EndpointResolver:
     def control(self) -> Any:
         with self._lock:
             if self._control is None:
-                self._control = self.session.client("kinesisvideo", endpoint_url=self.endpoint_url,
-                                                    region_name=self.region_name, config=self.config)
+                self._control = self._paced(self.session.client(
+                    "kinesisvideo", endpoint_url=self.endpoint_url, region_name=self.region_name, config=self.config))
             return self._control
 
     def media(self, ref: Dict[str, str]) -> Any:
-        """The kinesis-video-media client for the stream `ref` names (GetDataEndpoint on first use only)."""
+        """The kinesis-video-media client for the stream `ref` names (GetDataEndpoint on first use only,
+        or after `forget`)."""
         key = next(iter(ref.items()))
         with self._lock:
             cached = self._media.get(key)
         if cached is not None:
             return cached
         answer = self.control().get_data_endpoint(APIName="GET_MEDIA", **ref)
-        client = self.session.client("kinesis-video-media", endpoint_url=answer["DataEndpoint"],
-                                     region_name=self.region_name, config=self.config)
+        client = self._paced(self.session.client("kinesis-video-media", endpoint_url=answer["DataEndpoint"],
+                                                 region_name=self.region_name, config=self.config))
         with self._lock:
             existing = self._media.setdefault(key, client)
         if existing is not client:  # another thread resolved it first
             client.close()
         return existing
+
+    def _paced(self, client: Any) -> Any:
+        return self.pacer.install(client) if self.pacer is not None else client
 
     def forget(self, ref: Dict[str, str]) -> None:
         """Drops a stream's cached endpoint (e.g. after the endpoint stopped answering)."""

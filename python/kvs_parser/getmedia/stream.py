@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, Optional
 
 from .._kvsparser import FragmentMetadata, Frame, ParserLimits
 from . import body as body_io
 from .backoff import Backoff, RetryPolicy
-from .connection import END, STOPPED, Connection, TracksUpdate
+from .connection import END, RENEW, STOPPED, Connection, TracksUpdate
 from .counters import CounterBox, GetMediaCounters
 from .endpoint import EndpointResolver
 from .errors import CONNECTION_ERRORS, RetriesExhaustedError, fatal_error, is_throttle
@@ -26,7 +27,7 @@ from .selector import StartSelector
 class Reset:
     """Why a stream reconnects, and how: passed to `on_reset` before the wait."""
 
-    reason: str  # "end", "cut", "error fragment", "throttled", "connect failed"
+    reason: str  # "end", "cut", "error fragment", "throttled", "connect failed", "renew"
     error: Optional[BaseException]
     attempt: int  # consecutive attempts without progress, this one included
     delay: float  # seconds until the reconnect
@@ -49,13 +50,25 @@ class GetMediaStream:
         read_size: int = 64 * 1024,
         limits: Optional[ParserLimits] = None,
         seed: Optional[int] = None,
+        session_lifetime: Optional[float] = 45 * 60.0,
+        renew_before: float = 60.0,
+        keep_polling: bool = False,
     ) -> None:
         """`follow`: keep resuming after the service ends a response (a live stream); False ends the
-        iteration at the first clean end (an archived range). Cuts and throttles are retried either way."""
+        iteration at the first clean end (an archived range). Cuts and throttles are retried either way.
+        `session_lifetime`/`renew_before`: GetMedia sessions end after about 45 minutes; a connection older
+        than lifetime - renew_before is ended at the next fragment boundary and reopened from its
+        continuation token with a freshly resolved data endpoint (None: never renew early).
+        `keep_polling`: while following, poll a stream with no new data for ever (backoff capped at
+        retry.max_delay) instead of ending after retry.max_attempts empty responses."""
         self._resolver, self._ref, self._start = resolver, ref, start
         self.on_frame, self.on_fragment, self.on_reset = on_frame, on_fragment, on_reset
         self.on_tracks = on_tracks  # each fragment's TrackInfo list, before its frames
         self._follow, self._read_size, self._limits = follow, read_size, limits
+        if session_lifetime is not None and not 0 <= renew_before < session_lifetime:
+            raise ValueError("renew_before must be >= 0 and below session_lifetime")
+        self._renew_after = None if session_lifetime is None else session_lifetime - renew_before
+        self._keep_polling = keep_polling
         self._backoff = Backoff(retry, random.Random(seed))
         self.state = ResumeState()
         self._counters = CounterBox()
@@ -157,13 +170,26 @@ class GetMediaStream:
                     return
                 if connection.delivered:
                     self._backoff.reset()
+                if connection.outcome == RENEW:
+                    self._renew()
+                    selector = self.state.selector(self._start)
+                    continue
                 reason, error = connection.outcome, connection.error
             selector = self.state.selector(self._start)
             if not self._wait_before_retry(reason, error, selector):
                 return
 
+    def _renew(self) -> None:
+        """A session renewed at a fragment boundary: count it, report it, and resolve the endpoint anew."""
+        self._counters.add(renewals=1)
+        self._resolver.forget(self._ref)
+        if self.on_reset is not None:
+            self.on_reset(Reset(RENEW, None, 0, 0.0, self.state.selector(self._start)))
+
     def _read(self, body: Any) -> Iterator[Any]:
         connection = Connection(body, self.state, self._counters, self._read_size, self._limits)
+        if self._renew_after is not None:
+            connection.renew_at = time.monotonic() + self._renew_after
         with self._lock:
             self._body = body
             stopping = self._stop.is_set()
@@ -184,6 +210,8 @@ class GetMediaStream:
         """Counts and reports the reset, then waits; False to end quietly (stopped, or a stream that
         keeps ending with nothing new). Raises when failures used up the attempts."""
         delay = self._backoff.next_delay()
+        if delay is None and reason == END and self._follow and self._keep_polling:
+            delay = self._backoff.policy.max_delay  # the live edge: poll on, at the slowest pace
         if delay is None:
             if reason == END:
                 return False

@@ -27,6 +27,9 @@ TAG_MILLIS_BEHIND_NOW = "AWS_KINESISVIDEO_MILLIS_BEHIND_NOW"
 TAG_CONTINUATION_TOKEN = "AWS_KINESISVIDEO_CONTINUATION_TOKEN"
 TAG_ERROR_CODE = "AWS_KINESISVIDEO_ERROR_CODE"
 TAG_ERROR_ID = "AWS_KINESISVIDEO_ERROR_ID"
+# GetMediaForFragmentList's error tags: the integer code and its text.
+TAG_EXCEPTION_ERROR_CODE = "AWS_KINESISVIDEO_EXCEPTION_ERROR_CODE"
+TAG_EXCEPTION_MESSAGE = "AWS_KINESISVIDEO_EXCEPTION_MESSAGE"
 
 Tags = Sequence[Tuple[str, str]]
 
@@ -76,6 +79,12 @@ def error_tags(error_id: int, description: str = "") -> Tags:
     """ERROR_ID is the integer code, ERROR_CODE its text description (GetMedia's documented tags)."""
     text = description or ERROR_DESCRIPTIONS.get(error_id, "Error")
     return ((TAG_ERROR_CODE, text), (TAG_ERROR_ID, str(error_id)))
+
+
+def exception_tags(error_id: int, description: str = "") -> Tags:
+    """The same error as GetMediaForFragmentList spells it (EXCEPTION_ERROR_CODE is the integer)."""
+    text = description or ERROR_DESCRIPTIONS.get(error_id, "Error")
+    return ((TAG_EXCEPTION_ERROR_CODE, str(error_id)), (TAG_EXCEPTION_MESSAGE, text))
 
 
 def tags_element(tags: Tags) -> bytes:
@@ -169,6 +178,8 @@ class FragmentWriter:
         body = self._segment_head(tags) + self.cluster(frames, cluster_timecode) + self.suffix(trailing_tags)
         return ebml_header() + master(Id.SEGMENT, [body], known_size=self.known_segment_size, size_length=8)
 
-    def error_fragment(self, error_id: int, description: str = "") -> bytes:
-        """What GetMedia sends when it fails mid-stream: a Segment carrying only the error tags."""
-        return ebml_header() + element_header(Id.SEGMENT, None) + tags_element(error_tags(error_id, description))
+    def error_fragment(self, error_id: int, description: str = "", *, exception_spelling: bool = False) -> bytes:
+        """What GetMedia sends when it fails mid-stream: a Segment carrying only the error tags
+        (`exception_spelling`: GetMediaForFragmentList's _EXCEPTION_ names)."""
+        tags = (exception_tags if exception_spelling else error_tags)(error_id, description)
+        return ebml_header() + element_header(Id.SEGMENT, None) + tags_element(tags)
