@@ -12,18 +12,17 @@ import json
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from fractions import Fraction
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
-import av
 import boto3
-import numpy as np
 
-from ..decode import DecodedFrame, DecodeOptions, FrameDecoder
+from ..decode import DecodeOptions, FrameDecoder
 from ..emulator import Emulator, SyntheticCamera, read_index
 from ..getmedia import GetMediaClient, StartSelector
 from ..metrics import LatencyRecorder, RateMeter
+from ..source import ProducerClock, write_image
+from ..source import format_ms as ms
 
 STREAM = "demo-camera"
 
@@ -52,27 +51,6 @@ class DemoSummary:
     snapshots: List[str] = field(default_factory=list)
 
 
-def frame_producer_time_ms(frame: DecodedFrame, cluster_pts_ms: Optional[int]) -> Optional[int]:
-    """The fragment's producer timestamp plus the frame's offset within the fragment."""
-    if frame.producer_timestamp_ms is None or cluster_pts_ms is None:
-        return None
-    return frame.producer_timestamp_ms + (frame.pts_ms - cluster_pts_ms)
-
-
-def ms(value: Optional[float]) -> str:
-    return "-" if value is None else f"{value:.1f} ms"
-
-
-def write_jpeg(image: np.ndarray, path: Path) -> None:
-    encoder = av.CodecContext.create("mjpeg", "w")
-    encoder.width, encoder.height = image.shape[1], image.shape[0]
-    encoder.pix_fmt = "yuvj420p"
-    encoder.time_base = Fraction(1, 25)
-    picture = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuvj420p")
-    data = b"".join(bytes(p) for p in encoder.encode(picture)) + b"".join(bytes(p) for p in encoder.encode(None))
-    path.write_bytes(data)
-
-
 def run(args: argparse.Namespace) -> int:
     width, height = (int(v) for v in args.size.lower().split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -82,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     camera = SyntheticCamera(width=width, height=height, fps=args.fps, fragment_duration=1.0, bitrate=800_000)
     session = boto3.Session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name="us-west-2")
     decoder = FrameDecoder(DecodeOptions(pixel_format="rgb24"))
-    cluster_pts = {}  # fragment number -> pts of its first frame
+    clock = ProducerClock()  # the producer time of each picture
     status_start = "\r" if sys.stdout.isatty() else "\n"  # one live line on a terminal, lines in a log
     snapshot_every = max(1, int(args.seconds * args.fps) // max(1, args.snapshots))
     with Emulator() as emulator:
@@ -98,11 +76,11 @@ def run(args: argparse.Namespace) -> int:
             with stream:
                 for frame in stream.frames():
                     summary.frames_received += 1
-                    cluster_pts.setdefault(frame.fragment_number, frame.pts_ms - frame.timecode)
+                    clock.note(frame)
                     for picture in decoder.decode(frame):
                         summary.frames_decoded += 1
                         rate.mark()
-                        produced = frame_producer_time_ms(picture, cluster_pts.get(picture.fragment_number))
+                        produced = clock.producer_time_ms(picture)
                         if produced is not None:
                             latency.record(time.time() * 1000 - produced)
                         expected = round(picture.pts_ms * args.fps / 1000)
@@ -113,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                             summary.index_mismatches += 1
                         if summary.frames_decoded % snapshot_every == 1 and len(summary.snapshots) < args.snapshots:
                             path = args.out / f"snapshot_{picture.pts_ms:08d}.jpg"
-                            write_jpeg(picture.image, path)
+                            write_image(picture.image, path)
                             summary.snapshots.append(str(path))
                     if time.monotonic() >= next_status:
                         next_status += 1.0
