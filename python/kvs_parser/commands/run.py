@@ -1,0 +1,137 @@
+"""`kvs-parser run`: every camera of a cameras.yaml at once, live status, metrics, a per-frame hook.
+
+Each camera has its frame source (reader thread) and a consumer thread that calls the hook; the main
+thread prints the status and waits for Ctrl-C, SIGTERM or --duration, then stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+import threading
+import time
+from typing import Any, Callable, List, Optional
+
+from prometheus_client import CollectorRegistry
+
+from ..config import ConfigError, load_config
+from ..metrics import KVSMetrics, MetricsServer
+from ..source import FrameSource, FrameTimeout, SourceEnded, source_from_config, status_line
+
+Hook = Callable[[str, Any], Any]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("run", help="read every camera of a cameras.yaml concurrently")
+    parser.add_argument("--config", required=True, help="the cameras.yaml to read")
+    parser.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on 127.0.0.1:PORT")
+    parser.add_argument("--hook", help="module:function called with (camera_id, SourceFrame) for each frame")
+    parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    parser.add_argument("--status-interval", type=float, default=1.0, help="seconds between status lines")
+    parser.set_defaults(func=run)
+
+
+def load_hook(spec: str) -> Hook:
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"--hook must be module:function, not {spec!r}")
+    target: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    if not callable(target):
+        raise ValueError(f"--hook {spec} is not callable")
+    return target
+
+
+def consume(source: FrameSource, hook: Optional[Hook], stop: threading.Event, failures: List[str]) -> None:
+    """Reads one camera until stop; a raising hook is reported once and the camera stops."""
+    while not stop.is_set():
+        try:
+            frame = source.read(timeout=0.5)
+        except FrameTimeout:
+            continue
+        except SourceEnded:
+            return
+        except Exception as error:  # the stream's fatal error: shown by the status, camera stops
+            failures.append(f"{source.camera_id}: {type(error).__name__}: {error}")
+            return
+        if hook is not None:
+            try:
+                hook(source.camera_id, frame)
+            except Exception as error:
+                failures.append(f"{source.camera_id}: hook raised {type(error).__name__}: {error}")
+                return
+
+
+def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGINT and SIGTERM set `stop`; returns a function restoring the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+        hook = load_hook(args.hook) if args.hook else None
+    except (ConfigError, ValueError, ImportError, AttributeError) as error:
+        print(f"kvs-parser run: {error}", file=sys.stderr)
+        return 2
+    registry = CollectorRegistry()
+    metrics = KVSMetrics(registry)
+    sources = [source_from_config(config, camera, metrics=metrics) for camera in config.cameras]
+    server = MetricsServer(registry, port=args.metrics_port) if args.metrics_port is not None else None
+    stop = threading.Event()
+    restore = _stop_on_signals(stop)
+    failures: List[str] = []
+    consumers = [threading.Thread(target=consume, args=(s, hook, stop, failures), name=f"kvs-run-{s.camera_id}")
+                 for s in sources]
+    tty = sys.stdout.isatty()
+    try:
+        if server is not None:
+            server.start()
+            print(f"metrics on {server.url}", flush=True)
+        for source in sources:
+            source.start()
+        for consumer in consumers:
+            consumer.start()
+        deadline = None if args.duration is None else time.monotonic() + args.duration
+        while not stop.is_set():
+            wait = args.status_interval if deadline is None else min(args.status_interval, deadline - time.monotonic())
+            if stop.wait(max(0.0, wait)) or (deadline is not None and time.monotonic() >= deadline):
+                break
+            lines = [status_line(source.get_metrics()) for source in sources]
+            if tty:  # redraw the block of lines in place: clear each, then back to the first
+                sys.stdout.write("".join(f"\x1b[2K{line}\n" for line in lines) + f"\x1b[{len(lines)}F")
+            else:
+                sys.stdout.write("".join(f"{line}\n" for line in lines))
+            sys.stdout.flush()
+            if all(not consumer.is_alive() for consumer in consumers):
+                break  # every camera ended or failed
+    finally:
+        stop.set()
+        for source in sources:
+            source.stop()
+        for consumer in consumers:
+            if consumer.ident is not None:
+                consumer.join(5)
+        if server is not None:
+            server.stop()
+        restore()
+    if tty:
+        sys.stdout.write("\n" * len(sources))
+    for source in sources:
+        print(status_line(source.get_metrics()))
+    for failure in failures:
+        print(f"kvs-parser run: {failure}", file=sys.stderr)
+    return 1 if failures else 0
