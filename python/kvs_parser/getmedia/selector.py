@@ -50,6 +50,25 @@ class StartSelector:
     def continuation(cls, token: str) -> StartSelector:
         return cls("CONTINUATION_TOKEN", continuation_token=token)
 
+    @classmethod
+    def parse(cls, text: str) -> StartSelector:
+        """A selector from the command line: `now`, `earliest`, `fragment:NUMBER`, `token:TOKEN`,
+        `producer:TIME` or a server TIME (epoch seconds or ISO 8601; no zone means UTC)."""
+        prefixed = text.split(":", 1)[0] in ("fragment", "token", "producer")
+        kind, _, value = text.partition(":") if prefixed else ("", "", text)
+        if not kind and text.lower() in ("now", "earliest"):
+            return cls(text.upper())
+        if kind == "fragment":
+            return cls.after_fragment(value)
+        if kind == "token":
+            return cls.continuation(value)
+        at: Timestamp
+        try:
+            at = float(value)
+        except ValueError:
+            at = datetime.fromisoformat(value)
+        return cls.producer_timestamp(at) if kind == "producer" else cls.server_timestamp(at)
+
     def to_api(self) -> Dict[str, Any]:
         """The StartSelector parameter of kinesis-video-media GetMedia."""
         selector: Dict[str, Any] = {"StartSelectorType": self.kind}

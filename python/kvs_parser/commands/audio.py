@@ -1,0 +1,55 @@
+"""`kvs-parser audio SOURCE --track NAME --out x.wav`: audio tracks of a file, stdin or a live stream as WAV."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, List
+
+from ..audio import AudioCollector, AudioTrack, read_audio, write_wav
+from ..getmedia import GetMediaClient, StartSelector
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("audio", help="write audio tracks (e.g. Amazon Connect's) as WAV",
+                                   description=__doc__)
+    parser.add_argument("source", help="an MKV/GetMedia file, '-' for stdin, or a stream name")
+    parser.add_argument("--track", action="append", default=[],
+                        help="track name or number, repeatable (several: one channel group each); default all audio")
+    parser.add_argument("--out", required=True, help="the WAV file to write")
+    parser.add_argument("--endpoint-url", help="kinesisvideo endpoint (e.g. a local emulator)")
+    parser.add_argument("--region", help="AWS region of the stream")
+    parser.add_argument("--start", default="earliest", type=StartSelector.parse,
+                        help="now | earliest | fragment:N | producer:TIME | TIME (server; epoch s or ISO 8601)")
+    parser.add_argument("--follow", action="store_true", help="keep reading a live stream until interrupted")
+    parser.set_defaults(func=run)
+
+
+def _from_stream(args: argparse.Namespace) -> List[AudioTrack]:
+    collector = AudioCollector(args.track)
+    with GetMediaClient(region_name=args.region, endpoint_url=args.endpoint_url) as client:
+        stream = client.stream(args.source, start=args.start, follow=args.follow, on_tracks=collector.on_tracks)
+        try:
+            for frame in stream.frames():
+                collector.on_frame(frame)
+        except KeyboardInterrupt:
+            pass  # what arrived so far is still written
+    return collector.result()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.source == "-":
+        tracks = read_audio(sys.stdin.buffer, args.track)
+    elif os.path.exists(args.source):
+        with open(args.source, "rb") as source:
+            tracks = read_audio(source, args.track)
+    else:
+        tracks = _from_stream(args)
+    if not tracks:
+        print("no matching audio track", file=sys.stderr)
+        return 1
+    frames = write_wav(args.out, tracks)
+    names = ", ".join(t.name for t in tracks)
+    print(f"{args.out}: {names}, {tracks[0].sample_rate} Hz, {frames / tracks[0].sample_rate:.2f} s", file=sys.stderr)
+    return 0
