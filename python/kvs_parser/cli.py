@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 from ._version import __version__
 
 # Subcommand modules, in the order `--help` lists them.
-COMMAND_MODULES = ("demo", "inspect", "emulate", "run", "frames")
+COMMAND_MODULES = ("demo", "inspect", "emulate", "run", "frames", "audio", "pipe")
 
 
 def build_parser() -> argparse.ArgumentParser:

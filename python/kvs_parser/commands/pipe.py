@@ -1,0 +1,61 @@
+"""`kvs-parser pipe STREAM`: a live stream to stdout as continuous Matroska or raw Annex B, for
+`| ffplay -`, `| mpv -`, `| gst-launch-1.0 fdsrc ! matroskademux ! ...`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, Iterator, Union
+
+from ..getmedia import GetMediaClient, RetryPolicy, StartSelector
+from ..iterators import iter_chunks
+from ..pipe import AnnexBWriter, LiveMkvWriter
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("pipe", help="write a live stream to stdout as MKV or Annex B", description=__doc__)
+    parser.add_argument("stream", help="stream name (or an MKV/GetMedia file, '-' for stdin)")
+    parser.add_argument("--format", choices=("mkv", "annexb"), default="mkv")
+    parser.add_argument("--track", type=int, help="video track number for annexb (default: the first)")
+    parser.add_argument("--endpoint-url", help="kinesisvideo endpoint (e.g. a local emulator)")
+    parser.add_argument("--region", help="AWS region of the stream")
+    parser.add_argument("--start", default="now", type=StartSelector.parse,
+                        help="now | earliest | fragment:N | producer:TIME | TIME (server; epoch s or ISO 8601)")
+    parser.add_argument("--max-frames", type=int, help="stop after this many frames (default: run until stopped)")
+    parser.set_defaults(func=run)
+
+
+def _file_frames(path: str, writer: Union[LiveMkvWriter, AnnexBWriter]) -> Iterator[Any]:
+    from .._kvsparser import StreamParser
+
+    ready: list = []
+    parser = StreamParser(on_frame=ready.append, on_tracks=writer.tracks)
+    with (open(path, "rb") if path != "-" else os.fdopen(os.dup(0), "rb")) as source:
+        for chunk in iter_chunks(source):
+            parser.parse(chunk)
+            yield from ready
+            ready.clear()
+    parser.close()
+    yield from ready
+
+
+def run(args: argparse.Namespace) -> int:
+    out = sys.stdout.buffer
+    writer: Union[LiveMkvWriter, AnnexBWriter] = LiveMkvWriter(out) if args.format == "mkv" else AnnexBWriter(
+        out, args.track)
+    if args.stream == "-" or os.path.exists(args.stream):
+        frames = _file_frames(args.stream, writer)
+        for count, frame in enumerate(frames, 1):
+            writer.frame(frame)
+            if args.max_frames is not None and count >= args.max_frames:
+                break
+        return 0
+    with GetMediaClient(region_name=args.region, endpoint_url=args.endpoint_url,
+                        retry=RetryPolicy(max_attempts=None)) as client, \
+            client.stream(args.stream, start=args.start, keep_polling=True, on_tracks=writer.tracks) as stream:
+        for count, frame in enumerate(stream.frames(), 1):
+            writer.frame(frame)
+            if args.max_frames is not None and count >= args.max_frames:
+                break
+    return 0
