@@ -290,6 +290,26 @@ class CpuClock:
         return (int(fields[11]) + int(fields[12])) / self.tick
 
 
+def thread_cpu_seconds() -> Dict[str, float]:
+    """CPU seconds of this process's threads, grouped: Python threads by name (digits dropped, so the
+    readers of all cameras add up), every thread Python does not know (FFmpeg's decoder pools) as native."""
+    import threading as _threading
+
+    names = {thread.native_id: "".join(c for c in thread.name if not c.isdigit()).rstrip("-_ ")
+             for thread in _threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    groups: Dict[str, float] = {}
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        group = names.get(int(task), "native threads (FFmpeg decoder pools)")
+        groups[group] = groups.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return groups
+
+
 def rss_mb(pid: Optional[int] = None) -> float:
     with open(f"/proc/{pid or os.getpid()}/status") as status:
         for line in status:

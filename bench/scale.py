@@ -1,0 +1,259 @@
+"""Many cameras in one process: N concurrent 720p15 H.264 cameras (N = 1, 4, 8, 16, 32) read with
+KVSGetMediaFrameSource, in three modes: full decode, fps_target=5 and keyframes only.
+
+The emulator runs in a process of its own (bench/common.py serve) with 32 live streams sharing one
+ContentCamera whose few groups of pictures were encoded once at start-up and are replayed, so while a point
+runs the emulator only writes bytes (its CPU is measured and printed). Each point runs in a fresh worker
+process (its RSS is its own): N sources plus one reading thread each, a warm-up, then a measured window.
+
+    python bench/scale.py [--seconds 12] [--counts 1,4,8,16,32] [--modes full,fps5,keyframes] [--quick]
+
+Per point: delivered fps per camera, dropped (frames not delivered within the window, full-queue drops
+included), CPU per camera (% of one core), RSS per camera, latency producer -> read(), emulator CPU.
+Writes bench/results/scale.json and .png; with py-spy installed, profiles full decode at the largest N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
+
+from common import (
+    BENCH,
+    KEYS,
+    CpuClock,
+    Dist,
+    EmulatorProcess,
+    load_line,
+    pyplot,
+    rss_mb,
+    save_plot,
+    thread_cpu_seconds,
+    write_json,
+)
+from profiling import categorise, combine, record
+
+FPS, FRAGMENT = 15, 2.0
+MODES: Dict[str, Dict[str, Any]] = {
+    "full": {},
+    "fps5": {"fps_target": 5.0},
+    "keyframes": {"keyframes_only": True},
+}
+EXPECTED_FPS = {"full": FPS, "fps5": 5.0, "keyframes": 1 / FRAGMENT}
+GOAL_DROP, GOAL_RSS_MB = 0.01, 40.0
+
+
+@dataclass
+class Point:
+    mode: str
+    cameras: int
+    seconds: float
+    fps_per_camera: float
+    expected_fps: float
+    dropped: float  # fraction of expected frames not delivered in the window
+    queue_drops: int
+    cpu_per_camera: float  # % of one core
+    cpu_total: float  # % of one core, the whole worker process
+    rss_per_camera_mb: float  # (RSS at the end - RSS before the sources) / N
+    rss_total_mb: float
+    rss_base_mb: float
+    latency_ms: Dist  # producer time -> read()
+    emulator_cpu: float = 0.0  # % of one core
+    thread_cpu: Dict[str, float] = field(default_factory=dict)  # thread group -> % of one core (whole process)
+    errors: List[str] = field(default_factory=list)
+
+    @property
+    def holds(self) -> bool:
+        return self.dropped < GOAL_DROP and self.rss_per_camera_mb < GOAL_RSS_MB and not self.errors
+
+
+def worker(endpoint: str, cameras: int, mode: str, seconds: float, warmup: float) -> Dict[str, Any]:
+    import boto3
+
+    from kvs_parser.source import KVSGetMediaFrameSource
+
+    base_rss = rss_mb()
+    sources = [KVSGetMediaFrameSource(f"cam{i}", stream_name=f"cam{i}", session=boto3.Session(**KEYS),
+                                      endpoint_url=endpoint, queue_max_size=30, **MODES[mode])
+               for i in range(cameras)]
+    window: Dict[str, float] = {}
+    counts = [0] * cameras
+    lags: List[List[float]] = [[] for _ in range(cameras)]
+    stop = threading.Event()
+
+    def read(index: int) -> None:
+        source = sources[index]
+        while not stop.is_set():
+            try:
+                frame = source.read(timeout=0.5)
+            except Exception:  # FrameTimeout while starting, SourceEnded when stopped
+                continue
+            now = time.time() * 1000
+            if "start" in window and frame.producer_time_ms is not None and \
+                    window["start"] <= frame.producer_time_ms < window["end"]:
+                counts[index] += 1
+                lags[index].append(now - frame.producer_time_ms)
+
+    for source in sources:
+        source.start()
+    readers = [threading.Thread(target=read, args=(i,), name=f"app-reader-{i}", daemon=True) for i in range(cameras)]
+    for thread in readers:
+        thread.start()
+    time.sleep(warmup)
+    clock = CpuClock()
+    cpu0, wall0, threads0 = clock.seconds(), time.monotonic(), thread_cpu_seconds()
+    window["end"] = time.time() * 1000 + seconds * 1000
+    window["start"] = time.time() * 1000
+    time.sleep(seconds)
+    cpu1, wall1, threads1 = clock.seconds(), time.monotonic(), thread_cpu_seconds()
+    rss_end = rss_mb()
+    time.sleep(1.0)  # a frame produced at the window's end gets this long to arrive
+    stop.set()
+    metrics = [source.get_metrics() for source in sources]
+    errors = [f"{m.camera_id}: {m.error}" for m in metrics if m.error]
+    for source in sources:
+        source.stop()
+    for thread in readers:
+        thread.join(2)
+    expected = EXPECTED_FPS[mode] * seconds * cameras
+    delivered = sum(counts)
+    cpu = (cpu1 - cpu0) / (wall1 - wall0) * 100
+    return asdict(Point(
+        mode, cameras, seconds, delivered / seconds / cameras, EXPECTED_FPS[mode],
+        max(0.0, 1 - delivered / expected), sum(m.frames_dropped for m in metrics), cpu / cameras, cpu,
+        (rss_end - base_rss) / cameras, rss_end, base_rss, Dist.of([x for lag in lags for x in lag]),
+        errors=errors, thread_cpu={name: (threads1[name] - threads0.get(name, 0.0)) / (wall1 - wall0) * 100
+                                   for name in threads1}))
+
+
+def run_point(endpoint: str, emulator_pid: int, cameras: int, mode: str, seconds: float, warmup: float,
+              profile_seconds: float = 0.0) -> Any:
+    proc = subprocess.Popen([sys.executable, str(BENCH / "scale.py"), "--worker", endpoint, "--cameras", str(cameras),
+                             "--mode", mode, "--seconds", str(seconds), "--warmup", str(warmup)],
+                            stdout=subprocess.PIPE, text=True)
+    emulator = CpuClock(emulator_pid)
+    time.sleep(warmup + 1.0)  # the worker's imports, then its warm-up
+    cpu0, wall0 = emulator.seconds(), time.monotonic()
+    profile = record(proc.pid, profile_seconds) if profile_seconds else None
+    out, _ = proc.communicate(timeout=seconds + warmup + 120)
+    emulator_cpu = (emulator.seconds() - cpu0) / (time.monotonic() - wall0) * 100
+    figures = json.loads(out.strip().splitlines()[-1])
+    figures["latency_ms"] = Dist(**figures["latency_ms"])
+    figures["emulator_cpu"] = emulator_cpu
+    point = Point(**figures)
+    if profile_seconds:
+        return point, categorise(profile) if profile is not None else None
+    return point
+
+
+def plot(points: List[Point]) -> Any:
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
+    for mode in MODES:
+        rows = [p for p in points if p.mode == mode]
+        if not rows:
+            continue
+        xs = [p.cameras for p in rows]
+        axes[0].plot(xs, [p.fps_per_camera / p.expected_fps * 100 for p in rows], marker="o", label=mode)
+        axes[1].plot(xs, [p.cpu_per_camera for p in rows], marker="o", label=mode)
+        axes[2].plot(xs, [p.rss_per_camera_mb for p in rows], marker="o", label=mode)
+        axes[3].plot(xs, [p.latency_ms.p99 for p in rows], marker="o", label=mode)
+    titles = ["delivered, % of the mode's frame rate", "CPU per camera, % of one core", "RSS per camera, MB",
+              "latency producer -> read(), p99 ms"]
+    for ax, title in zip(axes, titles):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("cameras")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=8)
+    axes[0].axhline(99, color="grey", linestyle=":")
+    axes[2].axhline(GOAL_RSS_MB, color="grey", linestyle=":")
+    axes[3].set_yscale("log")
+    fig.suptitle(f"N x 720p15 H.264 cameras on {load_line()}", fontsize=10)
+    return fig
+
+
+def main(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=12.0, help="measured window per point")
+    parser.add_argument("--warmup", type=float, default=4.0)
+    parser.add_argument("--counts", default="1,4,8,16,32")
+    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--profile-seconds", type=float, default=8.0, help="0: no py-spy profile")
+    parser.add_argument("--quick", action="store_true", help="1 and 2 cameras, 2 s, full decode only")
+    parser.add_argument("--worker", metavar="ENDPOINT", help=argparse.SUPPRESS)
+    parser.add_argument("--cameras", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--mode", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.cameras, args.mode, args.seconds, args.warmup), default=str))
+        return 0
+    if args.quick:
+        args.seconds, args.warmup, args.counts, args.modes, args.profile_seconds = 2.0, 2.5, "1,2", "full", 0.0
+    counts = [int(c) for c in args.counts.split(",")]
+    modes = args.modes.split(",")
+    print(load_line())
+    points: List[Point] = []
+    profile, profiled = None, None
+    with EmulatorProcess(streams=max(counts), fps=FPS, fragment=FRAGMENT) as emulator:
+        for mode in modes:
+            for cameras in counts:
+                points.append(run_point(emulator.url, emulator.pid, cameras, mode, args.seconds, args.warmup))
+                p = points[-1]
+                print(f"  {mode:9} N={cameras:2}: {p.fps_per_camera:5.2f} fps/camera, "
+                      f"dropped {p.dropped * 100:5.1f} %, "
+                      f"CPU {p.cpu_per_camera:5.1f} %/camera, RSS {p.rss_per_camera_mb:5.1f} MB/camera, "
+                      f"p99 {p.latency_ms.p99:8.1f} ms", flush=True)
+        if args.profile_seconds and "full" in modes:
+            profiled, profile = run_point(emulator.url, emulator.pid, max(counts), "full", args.profile_seconds + 2,
+                                          args.warmup, profile_seconds=args.profile_seconds)
+    print(f"\n{'mode':<10} {'N':>3} {'fps/cam':>8} {'of':>5} {'dropped':>8} {'CPU/cam':>8} {'CPU all':>8} "
+          f"{'RSS/cam':>8} {'RSS all':>8} {'p50 ms':>8} {'p99 ms':>8} {'emu CPU':>8}  holds")
+    for p in points:
+        print(f"{p.mode:<10} {p.cameras:>3} {p.fps_per_camera:>8.2f} {p.expected_fps:>5.1f} {p.dropped * 100:>7.2f}% "
+              f"{p.cpu_per_camera:>7.1f}% {p.cpu_total:>7.0f}% {p.rss_per_camera_mb:>7.1f}M {p.rss_total_mb:>7.0f}M "
+              f"{p.latency_ms.p50:>8.1f} {p.latency_ms.p99:>8.1f} {p.emulator_cpu:>7.0f}%  "
+              f"{'yes' if p.holds else 'no'}{' ' + '; '.join(p.errors)[:60] if p.errors else ''}")
+    print("\nCPU by thread (% of one core): the source reader threads parse, run the decoder and convert colours;"
+          " FFmpeg's own decoder threads are the native ones")
+    for p in points:
+        split = ", ".join(f"{name} {share:.0f}%" for name, share in sorted(p.thread_cpu.items(), key=lambda i: -i[1])
+                          if share >= 0.5)
+        print(f"  {p.mode:<10} N={p.cameras:<3} {split}")
+    one = {p.mode: p for p in points if p.cameras == counts[0]}
+    print("\nratios against full decode at the same N (CPU per camera), and largest N that holds "
+          f"(< {GOAL_DROP:.0%} dropped, < {GOAL_RSS_MB:.0f} MB/camera):")
+    largest: Dict[str, Optional[int]] = {}
+    for mode in modes:
+        rows = [p for p in points if p.mode == mode]
+        holding = [p.cameras for p in rows if p.holds]
+        largest[mode] = max(holding) if holding else None
+        full = {p.cameras: p for p in points if p.mode == "full"}
+        ratio = ", ".join(f"N={p.cameras} x{full[p.cameras].cpu_per_camera / p.cpu_per_camera:.1f}"
+                          for p in rows if p.cameras in full and p.cpu_per_camera > 0)
+        print(f"  {mode:<10} largest N {largest[mode]}; full/this CPU per camera: {ratio}")
+    if one:
+        print(f"  (1 camera, full decode: {one.get(modes[0]).cpu_per_camera:.1f} % of a core)")
+    split: Dict[str, float] = {}
+    if profile is not None:
+        native = sum(v for k, v in profiled.thread_cpu.items() if k.startswith("native"))
+        split = combine(profile, profiled.cpu_total - native, native)
+        print(f"\nwhere the worker's CPU goes at N={max(counts)}, full decode ({profiled.cpu_total:.0f} % of one core; "
+              f"py-spy {profile.samples} busy samples of the Python threads + FFmpeg's threads from /proc):")
+        for name, value in sorted(split.items(), key=lambda item: -item[1]):
+            print(f"  {value:6.1f} % of a core ({value / profiled.cpu_total * 100:4.1f} %)  {name}")
+    figures = {"points": points, "largest_n": largest, "profile": asdict(profile) if profile else None,
+               "cpu_split_pct_of_core": split,
+               "camera": {"size": "1280x720", "fps": FPS, "fragment_s": FRAGMENT}}
+    name = "scale_quick" if args.quick else "scale"
+    print(f"\nwrote {write_json(name, figures)} and {save_plot(plot(points), name)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
