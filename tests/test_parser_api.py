@@ -376,3 +376,14 @@ def test_producer_time_in_a_merged_capture_follows_each_fragment(shared_fixtures
         starts.setdefault(frame.fragment_number, frame.pts_ms)  # each fragment's first cluster
         assert frame.producer_time_ms == frame.producer_timestamp_ms + frame.pts_ms - starts[frame.fragment_number]
     assert len(starts) == 3  # three KVS fragments merged into one Segment, each with its own producer time
+
+
+def test_an_abandoned_iterator_closes_cleanly() -> None:
+    writer = FragmentWriter(tracks=(VIDEO,))
+    data = b"".join(kvs_fragment(writer, k, video_frames(2, 2000 * k), 2000 * k) for k in range(3))
+    fragments = kvs_parser.iter_fragments(data, chunk_size=50)
+    assert next(fragments).frame_count == 2
+    fragments.close()  # a generator that yielded while being closed would raise RuntimeError here
+    frames = kvs_parser.iter_frames(iter([data]))
+    next(frames)
+    frames.close()

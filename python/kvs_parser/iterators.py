@@ -40,18 +40,23 @@ def _iter_events(
     ready: deque[Any] = deque()
     parser = StreamParser(limits=limits, on_error=on_error)
     parser.set_callback(kind, ready.append)
-    try:
-        for chunk in iter_chunks(source, chunk_size):
-            try:
-                parser.parse(chunk)
-            finally:
-                # What was parsed before an error is still handed out, then the error propagates.
-                while ready:
-                    yield ready.popleft()
-        parser.close()
-    finally:
+    for step in _steps(parser, source, chunk_size):
+        failure: Optional[BaseException] = None
+        try:
+            step()
+        except Exception as error:  # what was parsed before the error is still handed out, then it is raised
+            failure = error
         while ready:
             yield ready.popleft()
+        if failure is not None:
+            raise failure
+
+
+def _steps(parser: StreamParser, source: ByteSource, chunk_size: int) -> Iterator[Callable[[], None]]:
+    """parse() for each chunk, then close(): each run by _iter_events between handing out events."""
+    for chunk in iter_chunks(source, chunk_size):
+        yield lambda chunk=chunk: parser.parse(chunk)
+    yield parser.close
 
 
 def iter_frames(
