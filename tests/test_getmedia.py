@@ -171,7 +171,7 @@ def test_fatal_error_from_getmedia_itself(emu: Emulator, client: GetMediaClient)
 
 def test_a_stream_that_keeps_ending_empty_ends_quietly(emu: Emulator, client: GetMediaClient) -> None:
     last = str(emu.stream("done").snapshot()[-1].number)
-    stream = client.stream("done", start=StartSelector.after_fragment(last))
+    stream = client.stream("done", start=StartSelector.after_fragment(last), keep_polling=False)
     assert list(stream.frames()) == []
     assert stream.counters.resets == FAST_RETRY.max_attempts
 

@@ -89,12 +89,11 @@ def test_following_the_live_edge_through_a_producer_pause(emu: Emulator) -> None
     emu.add_live_stream("pausing", camera(max_frames=40, pauses=((2, 1.5),)))
     resets: List[Reset] = []
     with client_for(emu, retry=RetryPolicy(max_attempts=2, base_delay=0.05, max_delay=0.2)) as client:
-        with client.stream("pausing", start=StartSelector.earliest(), keep_polling=True,
-                           on_reset=resets.append) as stream:
+        with client.stream("pausing", start=StartSelector.earliest(), on_reset=resets.append) as stream:
             got = read_indices(stream.frames(), 40)
-        # Without keep_polling the same stream gives up during the pause: what keep_polling is for.
+        # With keep_polling off the same stream gives up during the pause: what keep_polling is for.
         emu.add_live_stream("pausing-2", camera(max_frames=40, pauses=((2, 1.5),)))
-        with client.stream("pausing-2", start=StartSelector.earliest()) as quitter:
+        with client.stream("pausing-2", start=StartSelector.earliest(), keep_polling=False) as quitter:
             partial = read_indices(quitter.frames(), 40)
     assert got == list(range(40))
     assert [r.reason for r in resets].count("end") >= 3

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     with GetMediaClient(region_name=args.region, endpoint_url=args.endpoint_url,
                         retry=RetryPolicy(max_attempts=None)) as client, \
-            client.stream(args.stream, start=args.start, keep_polling=True, on_tracks=writer.tracks) as stream:
+            client.stream(args.stream, start=args.start, on_tracks=writer.tracks) as stream:
         for count, frame in enumerate(stream.frames(), 1):
             writer.frame(frame)
             if args.max_frames is not None and count >= args.max_frames:

@@ -52,15 +52,16 @@ class GetMediaStream:
         seed: Optional[int] = None,
         session_lifetime: Optional[float] = 45 * 60.0,
         renew_before: float = 60.0,
-        keep_polling: bool = False,
+        keep_polling: bool = True,
     ) -> None:
         """`follow`: keep resuming after the service ends a response (a live stream); False ends the
         iteration at the first clean end (an archived range). Cuts and throttles are retried either way.
         `session_lifetime`/`renew_before`: GetMedia sessions end after about 45 minutes; a connection older
         than lifetime - renew_before is ended at the next fragment boundary and reopened from its
         continuation token with a freshly resolved data endpoint (None: never renew early).
-        `keep_polling`: while following, poll a stream with no new data for ever (backoff capped at
-        retry.max_delay) instead of ending after retry.max_attempts empty responses."""
+        `keep_polling` (default): while following, poll a stream with no new data for ever (backoff capped
+        at retry.max_delay), as a live camera that pauses needs; False ends after retry.max_attempts
+        empty responses."""
         self._resolver, self._ref, self._start = resolver, ref, start
         self.on_frame, self.on_fragment, self.on_reset = on_frame, on_fragment, on_reset
         self.on_tracks = on_tracks  # each fragment's TrackInfo list, before its frames
