@@ -31,7 +31,7 @@ from kvs_parser.emulator.nal import avcc, length_prefixed, split_annexb
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-RESULTS = BENCH / "results"
+RESULTS = Path(os.environ.get("KVS_BENCH_RESULTS", BENCH / "results"))  # the smoke test writes elsewhere
 KEYS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_name": "us-west-2"}
 
 

@@ -267,8 +267,9 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="a few seconds each (smoke test)")
     parser.add_argument("--out", default=None, help="name of the JSON/PNG under bench/results (default latency)")
     args = parser.parse_args(argv)
-    seconds = 4.0 if args.quick else args.seconds
-    small_seconds = 3.0 if args.quick else 10.0
+    seconds = 3.0 if args.quick else args.seconds
+    small_seconds = 1.5 if args.quick else 10.0
+    pause = 0.3 if args.quick else 1.0
     print(load_line())
     rows: List[Row] = []
     camera: ContentCamera = camera_720p15(args.fragment)
@@ -284,12 +285,13 @@ def main(argv: List[str]) -> int:
     with Emulator(limits=Limits(getmedia_tps_per_stream=1000)) as emu:
         for index, (label, cam, decode, consumers) in enumerate(cameras):
             emu.add_live_stream(f"cam{index}", cam)
-            time.sleep(1.0)
+            time.sleep(pause)
+            run = seconds if decode else small_seconds
             for consumer in consumers:
-                rows.append(measure(emu, label, f"cam{index}", consumer, seconds if decode else small_seconds,
-                                    decode, warmup=cam.fragment_duration + (0.5 if args.quick else 1.0)))
+                rows.append(measure(emu, label, f"cam{index}", consumer, run, decode,
+                                    warmup=min(cam.fragment_duration + 1.0, run / 2)))
                 print(f"  measured {label} / {consumer}: {rows[-1].frames} frames", flush=True)
-                time.sleep(1.0)  # the emulator notices the closed connection at its next writes: not ours
+                time.sleep(pause)  # the emulator notices the closed connection at its next writes: not ours
             emu.remove_stream(f"cam{index}")
     print(f"\n{'stream':<28} {'consumer':<20} {'frames':>6} {'kbit/s':>6}   "
           f"{'p50':>9} {'p95':>9} {'p99':>9} {'max':>9}  (ms)")

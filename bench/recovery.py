@@ -186,9 +186,9 @@ def main(argv: List[str]) -> int:
     positions = [rng.randint(1, int(1.5 * fragment_bytes)) for _ in range(cuts)]
     with Emulator(limits=Limits(getmedia_tps_per_stream=1000, getmedia_connections_per_stream=10)) as emu:
         emu.add_live_stream("cam", camera)
-        time.sleep(1.0)
-        clean = measure(emu, "cam", camera.fps, 0, [], 3.0 if args.quick else 10.0)
-        time.sleep(1.0)
+        time.sleep(0.3 if args.quick else 1.0)
+        clean = measure(emu, "cam", camera.fps, 0, [], 2.0 if args.quick else 10.0)
+        time.sleep(0.3 if args.quick else 1.0)
         faulty = measure(emu, "cam", camera.fps, cuts, positions, cuts * 4.0 + 10)
     print(f"\n{'run':<20} {'cuts':>5} {'frames':>7} {'lost':>5} {'repeated':>8} {'order':>6}   "
           f"{'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}  (ms)")

@@ -185,7 +185,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--counts", default="1,4,8,16,32")
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--profile-seconds", type=float, default=8.0, help="0: no py-spy profile")
-    parser.add_argument("--quick", action="store_true", help="1 and 2 cameras, 2 s, full decode only")
+    parser.add_argument("--quick", action="store_true", help="2 cameras, 1.5 s, full decode only (smoke test)")
     parser.add_argument("--worker", metavar="ENDPOINT", help=argparse.SUPPRESS)
     parser.add_argument("--cameras", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
@@ -194,7 +194,7 @@ def main(argv: List[str]) -> int:
         print(json.dumps(worker(args.worker, args.cameras, args.mode, args.seconds, args.warmup), default=str))
         return 0
     if args.quick:
-        args.seconds, args.warmup, args.counts, args.modes, args.profile_seconds = 2.0, 2.5, "1,2", "full", 0.0
+        args.seconds, args.warmup, args.counts, args.modes, args.profile_seconds = 1.5, 2.0, "2", "full", 0.0
     counts = [int(c) for c in args.counts.split(",")]
     modes = args.modes.split(",")
     print(load_line())
