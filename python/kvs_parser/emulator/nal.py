@@ -4,7 +4,7 @@ with an avcC/hvcC CodecPrivate that Matroska carries, in both directions."""
 from __future__ import annotations
 
 import re
-from typing import List, Tuple
+from typing import List
 
 START_CODE = b"\x00\x00\x00\x01"
 _START = re.compile(b"\x00\x00\x01")
@@ -56,36 +56,3 @@ def hvcc(parameter_sets: List[bytes]) -> bytes:
     arrays = [(t, by_type[t]) for t in (32, 33, 34, 39) if t in by_type]
     body = b"".join(bytes([0x80 | t]) + len(n).to_bytes(2, "big") + _arrays(n) for t, n in arrays)
     return head + bytes([len(arrays)]) + body
-
-
-def parameter_sets(codec_id: str, private: bytes) -> Tuple[int, List[bytes]]:
-    """(NAL length size, parameter-set NALs) of an avcC or hvcC CodecPrivate."""
-    nals: List[bytes] = []
-    if codec_id == "V_MPEG4/ISO/AVC":
-        pos, length_size = 5, (private[4] & 3) + 1
-        for count_mask in (0x1F, 0xFF):  # the SPS count sits under a mask, the PPS count does not
-            count = private[pos] & count_mask
-            pos += 1
-            for _ in range(count):
-                size = int.from_bytes(private[pos : pos + 2], "big")
-                nals.append(private[pos + 2 : pos + 2 + size])
-                pos += 2 + size
-        return length_size, nals
-    length_size, arrays, pos = (private[21] & 3) + 1, private[22], 23
-    for _ in range(arrays):
-        count = int.from_bytes(private[pos + 1 : pos + 3], "big")
-        pos += 3
-        for _ in range(count):
-            size = int.from_bytes(private[pos : pos + 2], "big")
-            nals.append(private[pos + 2 : pos + 2 + size])
-            pos += 2 + size
-    return length_size, nals
-
-
-def to_annexb(data: bytes, length_size: int) -> bytes:
-    out, pos = [], 0
-    while pos + length_size <= len(data):
-        size = int.from_bytes(data[pos : pos + length_size], "big")
-        out.append(START_CODE + data[pos + length_size : pos + length_size + size])
-        pos += length_size + size
-    return b"".join(out)
