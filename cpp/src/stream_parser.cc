@@ -49,12 +49,21 @@ std::string ElementName(std::uint32_t id) {
 constexpr std::int64_t kMaxTicks = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kMinTicks = std::numeric_limits<std::int64_t>::min();
 
-// Cluster timecode + block timecode; a hostile Timecode near 2^63 saturates instead of overflowing.
-std::int64_t AddTicks(std::int64_t cluster, std::int16_t relative) {
-  if (relative > 0 && cluster > kMaxTicks - relative) return kMaxTicks;
-  if (relative < 0 && cluster < kMinTicks - relative) return kMinTicks;
-  return cluster + relative;
+// a + b and a - b clamped to the int64 range: hostile Timecodes near 2^63 must not overflow.
+std::int64_t SaturatingAdd(std::int64_t a, std::int64_t b) {
+  if (b > 0 && a > kMaxTicks - b) return kMaxTicks;
+  if (b < 0 && a < kMinTicks - b) return kMinTicks;
+  return a + b;
 }
+
+std::int64_t SaturatingSub(std::int64_t a, std::int64_t b) {
+  if (b < 0 && a > kMaxTicks + b) return kMaxTicks;
+  if (b > 0 && a < kMinTicks + b) return kMinTicks;
+  return a - b;
+}
+
+// Cluster timecode + block timecode.
+std::int64_t AddTicks(std::int64_t cluster, std::int16_t relative) { return SaturatingAdd(cluster, relative); }
 
 // Absolute time of a block in milliseconds, exact when the scale is a multiple or divisor of 1 ms.
 // Results outside the int64 range (only from hostile Timecode/TimecodeScale values) saturate.
@@ -582,7 +591,7 @@ void StreamParser::EmitFrame(Frame& frame) {
     segment_.fragment_start_ms = ToMillis(segment_.cluster_timecode, segment_.info.timecode_scale);
   }
   if (const auto& producer = segment_.current_fragment.producer_timestamp_ms) {
-    frame.producer_time_ms = *producer + (frame.pts_ms - *segment_.fragment_start_ms);
+    frame.producer_time_ms = SaturatingAdd(*producer, SaturatingSub(frame.pts_ms, *segment_.fragment_start_ms));
   }
   ++segment_.info.frame_count;
   callback_.OnFrame(frame);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -265,6 +266,29 @@ void HugeTimecodesSaturatePts() {
   }
 }
 
+// producer_time_ms = producer timestamp + (pts - the fragment's first pts): with a hostile Timecode
+// both steps saturate (UBSan found the signed overflow; fuzz/regressions/producer-time-overflow).
+void ProducerTimeSaturates() {
+  struct Frames : Callback {
+    std::vector<std::optional<std::int64_t>> producer_times;
+    void OnFrame(Frame& f) override { producer_times.push_back(f.producer_time_ms); }
+  } frames;
+  const Bytes stream =
+      Cat({EbmlHeader(), UnknownSize(0x18538067),
+           Element(0x1254C367, Element(0x7373, SimpleTag("AWS_KINESISVIDEO_PRODUCER_TIMESTAMP", "1511852108.513"))),
+           UnknownSize(0x1F43B675), Uint(0xE7, 15), SimpleBlock(1, 0, true, Bytes(4, 1)),
+           UnknownSize(0x1F43B675), Uint(0xE7, 0x8000000000000000ull), SimpleBlock(1, -1, false, Bytes(4, 2)),
+           UnknownSize(0x1F43B675), Uint(0xE7, 0x7FFFFFFFFFFFFFFFull), SimpleBlock(1, 1, false, Bytes(4, 3))});
+  StreamParser parser(frames);
+  parser.Feed(stream.data(), stream.size());
+  parser.Close();
+  CHECK_EQ(frames.producer_times.size(), 3u);
+  if (frames.producer_times.size() != 3u) return;
+  CHECK(frames.producer_times[0] == std::int64_t{1511852108513});
+  CHECK(frames.producer_times[1] == INT64_MIN + std::int64_t{1511852108513});  // pts - start clamped low
+  CHECK(frames.producer_times[2] == INT64_MAX);  // clamped high, then + producer clamped again
+}
+
 // Every input in fuzz/regressions (4-byte fuzzer control prefix, then the stream) parses the same in
 // any chunking, without tripping the sanitizers.
 void FuzzRegressionsParseTheSameInAnyChunking() {
@@ -304,6 +328,7 @@ int main() {
   RUN_TEST(FixtureFilesParseTheSameInAnyChunking);
   RUN_TEST(SyncIdInsideAFailedHeaderKeepsTheBytesAfterIt);
   RUN_TEST(HugeTimecodesSaturatePts);
+  RUN_TEST(ProducerTimeSaturates);
   RUN_TEST(FuzzRegressionsParseTheSameInAnyChunking);
   TEST_MAIN_END();
 }
