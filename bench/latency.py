@@ -39,6 +39,7 @@ from kvs_parser.queue import FrameQueue
 from peers import FragmentAssembler, fragment_tags, producer_ms, simple_blocks
 
 GETMEDIA, PEER, HLS = "GetMedia, ours", "fragment-level peer", "HLS (PyAV)"
+SOURCE_GETMEDIA, SOURCE_HLS = "KVSGetMediaFrameSource", "KVSHLSFrameSource"
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Trace:
 
     written: List[float] = field(default_factory=list)  # emulator writes of frame blocks, in order
     appended: Dict[int, float] = field(default_factory=dict)  # producer ms -> appended to the stream
+    appended_wall: Dict[int, float] = field(default_factory=dict)  # the same, wall clock in ms
     delivered: List[Tuple[int, float]] = field(default_factory=list)  # (producer ms, frame callback), in order
     decoded: List[Tuple[int, float, float]] = field(default_factory=list)  # (producer ms, in queue, wall clock)
     start_wall_ms: float = 0.0
@@ -72,12 +74,16 @@ class Trace:
 
 
 @contextlib.contextmanager
-def append_times(appended: Dict[int, float]) -> Iterator[None]:
-    """perf_counter() as the emulator's producer appends each frame, by the frame's producer time."""
+def append_times(appended: Dict[int, float], wall: Optional[Dict[int, float]] = None) -> Iterator[None]:
+    """perf_counter() (and the wall clock in ms) as the emulator's producer appends each frame, by the
+    frame's producer time."""
     original = emulator_store.Stream.append_frame
 
     def append_frame(self: Any, fragment: Any, frame: Any) -> None:
-        appended[fragment.producer_ms + frame.timecode - fragment.start_timecode] = time.perf_counter()
+        produced = fragment.producer_ms + frame.timecode - fragment.start_timecode
+        appended[produced] = time.perf_counter()
+        if wall is not None:
+            wall[produced] = time.time() * 1000
         original(self, fragment, frame)
 
     emulator_store.Stream.append_frame = append_frame  # type: ignore[method-assign]
@@ -191,8 +197,31 @@ def hls(emu: Emulator, name: str, seconds: float, trace: Trace, decode: bool) ->
     consumer.join()
 
 
+def frame_source(kind: str) -> Callable[[Emulator, str, float, Trace, bool], None]:
+    """The package's own sources as an application uses them: read() in a loop. Their pictures carry the
+    wall clock at which they left the decoder (decoded_time_ms), which is when they entered the queue."""
+
+    def consume(emu: Emulator, name: str, seconds: float, trace: Trace, decode: bool) -> None:
+        from kvs_parser.source import KVSGetMediaFrameSource, KVSHLSFrameSource
+
+        cls = KVSGetMediaFrameSource if kind == SOURCE_GETMEDIA else KVSHLSFrameSource
+        deadline = time.monotonic() + seconds
+        with cls("bench", stream_name=name, session=boto3.Session(**KEYS), endpoint_url=emu.endpoint_url) as source:
+            while time.monotonic() < deadline:
+                try:
+                    frame = source.read(timeout=0.5)
+                except Exception:  # FrameTimeout while the source connects
+                    continue
+                if frame.producer_time_ms is not None:
+                    trace.decoded.append((frame.producer_time_ms, float("nan"), frame.decoded_time_ms))
+            trace.bytes = source.get_metrics().bytes
+
+    return consume
+
+
 CONSUMERS: Dict[str, Callable[[Emulator, str, float, Trace, bool], None]] = {
-    GETMEDIA: getmedia, PEER: fragment_level, HLS: hls}
+    GETMEDIA: getmedia, PEER: fragment_level, HLS: hls, SOURCE_GETMEDIA: frame_source(SOURCE_GETMEDIA),
+    SOURCE_HLS: frame_source(SOURCE_HLS)}
 
 
 @dataclass
@@ -211,7 +240,7 @@ class Row:
 def measure(emu: Emulator, label: str, name: str, consumer: str, seconds: float, decode: bool,
             warmup: float) -> Row:
     trace = Trace(start_wall_ms=time.time() * 1000)
-    with frame_write_times() as written, append_times(trace.appended):
+    with frame_write_times() as written, append_times(trace.appended, trace.appended_wall):
         CONSUMERS[consumer](emu, name, seconds, trace, decode)
     trace.written = list(written)
     # The first response starts with the current fragment's backlog, decoded at once: steady state only,
@@ -222,10 +251,14 @@ def measure(emu: Emulator, label: str, name: str, consumer: str, seconds: float,
     else:  # frames leave in order, each block in one write: the n-th write is the n-th frame delivered
         reference = {ms: wrote for (ms, _), wrote in zip(trace.delivered, trace.written)}
     a = [(got - reference[ms]) * 1000 for ms, got in trace.delivered if ms >= fresh and ms in reference]
-    b = [(put - reference[ms]) * 1000 for ms, put, _ in trace.decoded if ms >= fresh and ms in reference]
+    if consumer in (SOURCE_GETMEDIA, SOURCE_HLS):  # wall clocks: the picture leaving the decoder
+        b = [wall - trace.appended_wall[ms] for ms, _, wall in trace.decoded
+             if ms >= fresh and ms in trace.appended_wall]
+    else:
+        b = [(put - reference[ms]) * 1000 for ms, put, _ in trace.decoded if ms >= fresh and ms in reference]
     c = [wall - ms for ms, _, wall in trace.decoded if ms >= fresh]
     span = max(seconds, 1e-3)
-    return Row(label, consumer, len(a), trace.bytes * 8 / 1000 / span, Dist.of(a),
+    return Row(label, consumer, max(len(a), len(b)), trace.bytes * 8 / 1000 / span, Dist.of(a),
                Dist.of(b) if decode else None, Dist.of(c) if decode else None, a, c)
 
 
@@ -243,6 +276,8 @@ def plot(rows: List[Row]) -> Any:
     axes[0].legend(fontsize=8)
     labels, p50, p99 = [], [], []
     for row in rows:
+        if row.a_ms.n == 0:
+            continue
         labels.append(f"{row.stream}\n{row.consumer}")
         p50.append(row.a_ms.p50)
         p99.append(row.a_ms.p99)
@@ -276,7 +311,7 @@ def main(argv: List[str]) -> int:
     camera.prepare()
     main_label = f"720p15 {args.fragment:g}s frag {camera.achieved_kbit_s:.0f} kbit/s"
     cameras: List[Tuple[str, SyntheticCamera, bool, Tuple[str, ...]]] = [
-        (main_label, camera, True, (GETMEDIA, PEER, HLS)),
+        (main_label, camera, True, (GETMEDIA, SOURCE_GETMEDIA, PEER, HLS, SOURCE_HLS)),
         ("100 kbit/s 10fps", PaddedCamera(width=160, height=120, fps=10, bitrate=100_000, fragment_duration=1.0),
          False, (GETMEDIA, PEER)),
         ("4 Mbit/s 30fps", PaddedCamera(width=640, height=480, fps=30, bitrate=4_000_000, fragment_duration=1.0),
@@ -298,28 +333,42 @@ def main(argv: List[str]) -> int:
     for row in rows:
         for stage, dist in (("(a) byte->callback", row.a_ms), ("(b) byte->decoded", row.b_ms),
                             ("(c) producer->decoded", row.c_ms)):
-            if dist is not None:
+            if dist is not None and dist.n:
                 print(f"{row.stream:<28} {row.consumer:<20} {row.frames:>6} {row.kbit_s:>6.0f}   {dist.row()}  {stage}")
     ours = {r.stream: r for r in rows if r.consumer == GETMEDIA}
-    print("\nratios against ours (same stream, same run):")
+    print("\nratios against ours (same stream, same run; x = theirs / ours):")
+
+    def ratio(theirs: float, mine: float) -> str:
+        value = theirs / mine if mine else float("nan")
+        return f"x{value:.0f}" if value >= 10 else f"x{value:.1f}"
+
     for row in rows:
         mine = ours[row.stream]
         if row is mine:
             continue
-        text = (f"  {row.stream} / {row.consumer}: (a) p50 x{row.a_ms.p50 / mine.a_ms.p50:.0f} "
-                f"p99 x{row.a_ms.p99 / mine.a_ms.p99:.0f}")
-        if row.c_ms is not None and mine.c_ms is not None:
-            text += f"; (c) p50 x{row.c_ms.p50 / mine.c_ms.p50:.0f} p99 x{row.c_ms.p99 / mine.c_ms.p99:.0f}"
-        print(text)
+        parts = []
+        if row.a_ms.n and mine.a_ms.n:
+            parts.append(f"(a) p50 {ratio(row.a_ms.p50, mine.a_ms.p50)} p99 {ratio(row.a_ms.p99, mine.a_ms.p99)}")
+        if row.c_ms is not None and mine.c_ms is not None and row.c_ms.n:
+            parts.append(f"(c) p50 {ratio(row.c_ms.p50, mine.c_ms.p50)} p99 {ratio(row.c_ms.p99, mine.c_ms.p99)}")
+        print(f"  {row.stream} / {row.consumer}: {'; '.join(parts)}")
+    by_consumer = {r.consumer: r for r in rows if r.stream == main_label}
+    if SOURCE_HLS in by_consumer and SOURCE_GETMEDIA in by_consumer:
+        hls_c, gm_c = by_consumer[SOURCE_HLS].c_ms, by_consumer[SOURCE_GETMEDIA].c_ms
+        if hls_c and gm_c and hls_c.n and gm_c.n:
+            print(f"  {SOURCE_HLS} / {SOURCE_GETMEDIA}: (c) p50 {ratio(hls_c.p50, gm_c.p50)} "
+                  f"p99 {ratio(hls_c.p99, gm_c.p99)}")
     main_ours = ours[main_label]
     interval = 1000 / camera.fps
     print(f"\ngoals: (a) p99 {main_ours.a_ms.p99:.2f} ms < 5 ms: {'met' if main_ours.a_ms.p99 < 5 else 'MISSED'}; "
           f"(b) p99 {main_ours.b_ms.p99 if main_ours.b_ms else float('nan'):.2f} ms < {interval + 5:.1f} ms: "
           f"{'met' if main_ours.b_ms and main_ours.b_ms.p99 < interval + 5 else 'MISSED'}")
-    hls_row = next((r for r in rows if r.consumer == HLS), None)
-    if hls_row and hls_row.c_ms and main_ours.c_ms:
-        ratio = hls_row.c_ms.p50 / main_ours.c_ms.p50
-        print(f"       (c) HLS/GetMedia p50 x{ratio:.0f} (goal >= 10x): {'met' if ratio >= 10 else 'MISSED'}")
+    for hls_name, ours_name in ((HLS, GETMEDIA), (SOURCE_HLS, SOURCE_GETMEDIA)):
+        hls_c, gm_c = by_consumer.get(hls_name), by_consumer.get(ours_name)
+        if hls_c and gm_c and hls_c.c_ms and gm_c.c_ms and hls_c.c_ms.n and gm_c.c_ms.n:
+            times = hls_c.c_ms.p50 / gm_c.c_ms.p50
+            print(f"       (c) {hls_name} / {ours_name} p50 x{times:.0f} (goal >= 10x): "
+                  f"{'met' if times >= 10 else 'MISSED'}")
     name = args.out or ("latency_quick" if args.quick else "latency")
     figures = [{k: v for k, v in row.__dict__.items() if not k.endswith("_values")} for row in rows]
     print(f"\nwrote {write_json(name, figures)} and {save_plot(plot(rows), name)}")
