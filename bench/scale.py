@@ -166,12 +166,18 @@ def plot(points: List[Point]) -> Any:
         axes[3].plot(xs, [p.latency_ms.p99 for p in rows], marker="o", label=mode)
     titles = ["delivered, % of the mode's frame rate", "CPU per camera, % of one core", "RSS per camera, MB",
               "latency producer -> read(), p99 ms"]
+    counts = sorted({p.cameras for p in points})
     for ax, title in zip(axes, titles):
         ax.set_xscale("log", base=2)
+        ax.set_xticks(counts)
+        ax.set_xticklabels([str(c) for c in counts])
         ax.set_xlabel("cameras")
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=8)
     axes[0].axhline(99, color="grey", linestyle=":")
+    axes[0].set_ylim(0, 105)
+    axes[1].set_ylim(bottom=0)
+    axes[2].set_ylim(bottom=0)
     axes[2].axhline(GOAL_RSS_MB, color="grey", linestyle=":")
     axes[3].set_yscale("log")
     fig.suptitle(f"N x 720p15 H.264 cameras on {load_line()}", fontsize=10)
