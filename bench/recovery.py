@@ -59,7 +59,7 @@ class Run:
     positions: List[int]
     delivered: List[Tuple[int, float, int]] = field(default_factory=list)  # (frame index, perf time, producer ms)
     drops: List[float] = field(default_factory=list)
-    resets: List[str] = field(default_factory=list)
+    resets: List[Tuple[str, int, float]] = field(default_factory=list)  # (reason, attempt, backoff delay s)
     appended: Dict[int, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -67,7 +67,7 @@ class Run:
 def read(emu: Emulator, name: str, run: Run, fps: int, until: float, stop_after_drops: Optional[int]) -> None:
     with GetMediaClient(boto3.Session(**KEYS), endpoint_url=emu.endpoint_url) as client:
         def on_reset(reset: Reset) -> None:
-            run.resets.append(reset.reason)
+            run.resets.append((reset.reason, reset.attempt, reset.delay))
 
         stream = client.stream(name, start=StartSelector.now(), on_reset=on_reset)
         done = threading.Event()
@@ -106,6 +106,8 @@ class Summary:
     next_frame_lag_ms: Dist  # that frame: delivered - appended in the emulator
     frame_gap_ms: Dist  # every gap between consecutive delivered frames
     resets: Dict[str, int]
+    backoff_ms: Dist  # the client's wait before each reconnect (grows while reconnects deliver nothing new)
+    max_attempt: int  # the longest run of reconnects without a new frame
     gaps: List[float] = field(default_factory=list)
     positions: List[int] = field(default_factory=list)
 
@@ -127,10 +129,11 @@ def summarise(run: Run) -> Summary:
             lags.append((times[after] - appended) * 1000)
     frame_gaps = [(b - a) * 1000 for a, b in zip(times, times[1:])]
     counted: Dict[str, int] = {}
-    for reason in run.resets:
+    for reason, _, _ in run.resets:
         counted[reason] = counted.get(reason, 0) + 1
     return Summary(run.label, run.cuts, len(run.drops), len(indices), lost, repeated, out_of_order, Dist.of(gaps),
-                   Dist.of(lags), Dist.of(frame_gaps), counted, gaps, run.positions)
+                   Dist.of(lags), Dist.of(frame_gaps), counted, Dist.of([d * 1000 for _, _, d in run.resets]),
+                   max((a for _, a, _ in run.resets), default=0), gaps, run.positions)
 
 
 def measure(emu: Emulator, name: str, fps: int, cuts: int, positions: List[int], seconds: float) -> Summary:
@@ -197,7 +200,9 @@ def main(argv: List[str]) -> int:
               f"{s.frame_gap_ms.row()}  gap between frames")
     print(f"{'':<58} {faulty.gap_ms.row()}  disconnect -> next frame")
     print(f"{'':<58} {faulty.next_frame_lag_ms.row()}  that frame's lag behind the emulator")
-    print(f"\nresets seen by the client: {faulty.resets}")
+    print(f"{'':<58} {faulty.backoff_ms.row()}  the client's backoff before reconnecting")
+    print(f"\nresets seen by the client: {faulty.resets}; longest run of reconnects without a new frame: "
+          f"{faulty.max_attempt} (the backoff starts at 50 ms and doubles along such a run)")
     ratio = faulty.gap_ms.p50 / clean.frame_gap_ms.p50 if clean.frame_gap_ms.p50 else float("nan")
     print(f"disconnect -> next frame p50 is x{ratio:.1f} the frame interval without faults (same run)")
     met = faulty.gap_ms.max < 1000 and faulty.lost == 0 and faulty.repeated == 0 and faulty.disconnects >= min(cuts, 50)
