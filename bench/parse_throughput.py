@@ -155,9 +155,9 @@ def measure(name: str, files: List[Path], repeats: int, core: bool = True) -> Li
     results.append(Result("PyAV matroska demuxer (one open per stream)", total, frames, seconds))
     seconds, frames = best_of(repeats, lambda: pyav(segments))
     results.append(Result("PyAV matroska demuxer (one open per Segment)", total, frames, seconds))
-    for chunk in (0, 65536):
+    for chunk in (0, 65536, BOTOCORE_CHUNK):
         seconds, frames = best_of(repeats, lambda chunk=chunk: ours(blobs, chunk))
-        label = "whole" if chunk == 0 else "64 KiB chunks"
+        label = {0: "whole", 65536: "64 KiB chunks"}.get(chunk, "1 KiB chunks, as the peer reads")
         results.append(Result(f"kvs_parser, Python callback per frame ({label})", total, frames, seconds))
     if core:
         results.append(cpp_core(files, max(repeats, 20), 0))

@@ -1,4 +1,4 @@
-"""Many cameras in one process: N concurrent 720p15 H.264 cameras (N = 1, 4, 8, 16, 32) read with
+"""Many cameras in one process: N concurrent 720p15 H.264 cameras (N = 1, 4, 8, 16, 32, 64) read with
 KVSGetMediaFrameSource, in three modes: full decode, fps_target=5 and keyframes only.
 
 The emulator runs in a process of its own (bench/common.py serve) with 32 live streams sharing one
@@ -6,7 +6,7 @@ ContentCamera whose few groups of pictures were encoded once at start-up and are
 runs the emulator only writes bytes (its CPU is measured and printed). Each point runs in a fresh worker
 process (its RSS is its own): N sources plus one reading thread each, a warm-up, then a measured window.
 
-    python bench/scale.py [--seconds 12] [--counts 1,4,8,16,32] [--modes full,fps5,keyframes] [--quick]
+    python bench/scale.py [--seconds 12] [--counts 1,4,8,16,32,64] [--modes full,fps5,keyframes] [--quick]
 
 Per point: delivered fps per camera, dropped (frames not delivered within the window, full-queue drops
 included), CPU per camera (% of one core), RSS per camera, latency producer -> read(), emulator CPU.
@@ -188,7 +188,7 @@ def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=12.0, help="measured window per point")
     parser.add_argument("--warmup", type=float, default=4.0)
-    parser.add_argument("--counts", default="1,4,8,16,32")
+    parser.add_argument("--counts", default="1,4,8,16,32,64", help="64: past the brief, to find the limit")
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--profile-seconds", type=float, default=8.0, help="0: no py-spy profile")
     parser.add_argument("--quick", action="store_true", help="2 cameras, 1.5 s, full decode only (smoke test)")
