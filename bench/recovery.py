@@ -166,6 +166,7 @@ def plot(faulty: Summary, clean: Summary) -> Any:
     axes[1].axvline(clean.frame_gap_ms.p50, color="grey", linestyle="--",
                     label=f"frame interval without faults (p50 {clean.frame_gap_ms.p50:.0f} ms)")
     axes[1].set_xscale("log")
+    axes[1].xaxis.set_minor_formatter(plt.NullFormatter())
     axes[1].set_xlabel("disconnect -> next frame delivered, ms (log)")
     axes[1].set_ylabel("fraction of disconnects")
     axes[1].legend(fontsize=8)
