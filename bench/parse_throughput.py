@@ -170,10 +170,10 @@ def measure(name: str, files: List[Path], repeats: int, core: bool = True) -> Li
     print(f"\n## {name}: {len(files)} file(s), {total / 1e6:.1f} MB, {results[0].frames} frames")
     print("(x PyAV: against PyAV opening the whole stream once; x ebmlite: against the aws-samples driver as it")
     print(" reads a StreamingBody; ebmlite counts SimpleBlocks only, so BlockGroup frames are not in its column)")
-    print(f"{'parser':68} {'frames':>7} {'MB/s':>9} {'frames/s':>11} {'us/frame':>9} {'x PyAV':>8} {'x ebmlite':>9}")
+    print(f"{'parser':72} {'frames':>7} {'MB/s':>9} {'frames/s':>11} {'us/frame':>9} {'x PyAV':>8} {'x ebmlite':>9}")
     for r in results:
         print(
-            f"{r.parser:68} {r.frames:7} {r.mb_per_s:9.1f} {r.frames / r.seconds:11.0f} {r.us_per_frame:9.2f} "
+            f"{r.parser:72} {r.frames:7} {r.mb_per_s:9.1f} {r.frames / r.seconds:11.0f} {r.us_per_frame:9.2f} "
             f"{r.mb_per_s / results[0].mb_per_s:8.1f} {r.mb_per_s / peer.mb_per_s:9.1f}"
         )
     return results
