@@ -73,7 +73,7 @@ class Point:
         return self.dropped < GOAL_DROP and self.rss_per_camera_mb < GOAL_RSS_MB and not self.errors
 
 
-def worker(endpoint: str, cameras: int, mode: str, seconds: float, warmup: float) -> Dict[str, Any]:
+def worker(endpoint: str, cameras: int, mode: str, seconds: float, warmup: float, first: int = 0) -> Dict[str, Any]:
     import boto3
 
     from kvs_parser.source import KVSGetMediaFrameSource
@@ -81,7 +81,7 @@ def worker(endpoint: str, cameras: int, mode: str, seconds: float, warmup: float
     base_rss = rss_mb()
     sources = [KVSGetMediaFrameSource(f"cam{i}", stream_name=f"cam{i}", session=boto3.Session(**KEYS),
                                       endpoint_url=endpoint, queue_max_size=30, **MODES[mode])
-               for i in range(cameras)]
+               for i in range(first, first + cameras)]
     window: Dict[str, float] = {}
     counts = [0] * cameras
     lags: List[List[float]] = [[] for _ in range(cameras)]
@@ -132,24 +132,55 @@ def worker(endpoint: str, cameras: int, mode: str, seconds: float, warmup: float
                                    for name in threads1}))
 
 
+def spawn_worker(endpoint: str, cameras: int, mode: str, seconds: float, warmup: float,
+                 first: int = 0) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(BENCH / "scale.py"), "--worker", endpoint, "--cameras", str(cameras),
+                             "--mode", mode, "--seconds", str(seconds), "--warmup", str(warmup), "--first", str(first)],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def worker_point(out: str, emulator_cpu: float) -> Point:
+    figures = json.loads(out.strip().splitlines()[-1])
+    figures["latency_ms"] = Dist(**figures["latency_ms"])
+    figures["emulator_cpu"] = emulator_cpu
+    return Point(**figures)
+
+
 def run_point(endpoint: str, emulator_pid: int, cameras: int, mode: str, seconds: float, warmup: float,
               profile_seconds: float = 0.0) -> Any:
-    proc = subprocess.Popen([sys.executable, str(BENCH / "scale.py"), "--worker", endpoint, "--cameras", str(cameras),
-                             "--mode", mode, "--seconds", str(seconds), "--warmup", str(warmup)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = spawn_worker(endpoint, cameras, mode, seconds, warmup)
     emulator = CpuClock(emulator_pid)
     time.sleep(warmup + 1.0)  # the worker's imports, then its warm-up
     cpu0, wall0 = emulator.seconds(), time.monotonic()
     profile = record(proc.pid, profile_seconds) if profile_seconds else None
     out, _ = proc.communicate(timeout=seconds + warmup + 120)
-    emulator_cpu = (emulator.seconds() - cpu0) / (time.monotonic() - wall0) * 100
-    figures = json.loads(out.strip().splitlines()[-1])
-    figures["latency_ms"] = Dist(**figures["latency_ms"])
-    figures["emulator_cpu"] = emulator_cpu
-    point = Point(**figures)
+    point = worker_point(out, (emulator.seconds() - cpu0) / (time.monotonic() - wall0) * 100)
     if profile_seconds:
         return point, categorise(profile) if profile is not None else None
     return point
+
+
+def run_split(endpoint: str, emulator_pid: int, cameras: int, processes: int, mode: str, seconds: float,
+              warmup: float) -> Point:
+    """The same N cameras shared out over several worker processes (each has its own GIL), summed up."""
+    share = cameras // processes
+    procs = [spawn_worker(endpoint, share, mode, seconds, warmup, first=i * share) for i in range(processes)]
+    emulator = CpuClock(emulator_pid)
+    time.sleep(warmup + 1.0)
+    cpu0, wall0 = emulator.seconds(), time.monotonic()
+    outs = [proc.communicate(timeout=seconds + warmup + 120)[0] for proc in procs]
+    emulator_cpu = (emulator.seconds() - cpu0) / (time.monotonic() - wall0) * 100
+    parts = [worker_point(out, emulator_cpu) for out in outs]
+    n = sum(p.cameras for p in parts)
+    cpu = sum(p.cpu_total for p in parts)
+    worst = max(parts, key=lambda p: p.latency_ms.p99)
+    return Point(f"{mode}, {processes} processes", n, seconds, sum(p.fps_per_camera * p.cameras for p in parts) / n,
+                 parts[0].expected_fps, sum(p.dropped * p.cameras for p in parts) / n,
+                 sum(p.queue_drops for p in parts), cpu / n, cpu,
+                 sum(p.rss_total_mb - p.rss_base_mb for p in parts) / n, sum(p.rss_total_mb for p in parts),
+                 sum(p.rss_base_mb for p in parts), worst.latency_ms, emulator_cpu=emulator_cpu,
+                 errors=[e for p in parts for e in p.errors],
+                 thread_cpu={k: sum(p.thread_cpu.get(k, 0.0) for p in parts) for p in parts for k in p.thread_cpu})
 
 
 def plot(points: List[Point]) -> Any:
@@ -195,12 +226,17 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--worker", metavar="ENDPOINT", help=argparse.SUPPRESS)
     parser.add_argument("--cameras", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
+    parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--split", type=int, default=2,
+                        help="also run full decode at the largest N over this many processes (0: not)")
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.cameras, args.mode, args.seconds, args.warmup), default=str))
+        print(json.dumps(worker(args.worker, args.cameras, args.mode, args.seconds, args.warmup, args.first),
+                         default=str))
         return 0
     if args.quick:
         args.seconds, args.warmup, args.counts, args.modes, args.profile_seconds = 1.5, 2.0, "2", "full", 0.0
+        args.split = 0
     counts = [int(c) for c in args.counts.split(",")]
     modes = args.modes.split(",")
     print(load_line())
@@ -215,13 +251,16 @@ def main(argv: List[str]) -> int:
                       f"dropped {p.dropped * 100:5.1f} %, "
                       f"CPU {p.cpu_per_camera:5.1f} %/camera, RSS {p.rss_per_camera_mb:5.1f} MB/camera, "
                       f"p99 {p.latency_ms.p99:8.1f} ms", flush=True)
+        if args.split > 1 and "full" in modes:
+            points.append(run_split(emulator.url, emulator.pid, max(counts), args.split, "full", args.seconds,
+                                    args.warmup))
         if args.profile_seconds and "full" in modes:
             profiled, profile = run_point(emulator.url, emulator.pid, max(counts), "full", args.profile_seconds + 2,
                                           args.warmup, profile_seconds=args.profile_seconds)
-    print(f"\n{'mode':<10} {'N':>3} {'fps/cam':>8} {'of':>5} {'dropped':>8} {'CPU/cam':>8} {'CPU all':>8} "
+    print(f"\n{'mode':<18} {'N':>3} {'fps/cam':>8} {'of':>5} {'dropped':>8} {'CPU/cam':>8} {'CPU all':>8} "
           f"{'RSS/cam':>8} {'RSS all':>8} {'p50 ms':>8} {'p99 ms':>8} {'emu CPU':>8}  holds")
     for p in points:
-        print(f"{p.mode:<10} {p.cameras:>3} {p.fps_per_camera:>8.2f} {p.expected_fps:>5.1f} {p.dropped * 100:>7.2f}% "
+        print(f"{p.mode:<18} {p.cameras:>3} {p.fps_per_camera:>8.2f} {p.expected_fps:>5.1f} {p.dropped * 100:>7.2f}% "
               f"{p.cpu_per_camera:>7.1f}% {p.cpu_total:>7.0f}% {p.rss_per_camera_mb:>7.1f}M {p.rss_total_mb:>7.0f}M "
               f"{p.latency_ms.p50:>8.1f} {p.latency_ms.p99:>8.1f} {p.emulator_cpu:>7.0f}%  "
               f"{'yes' if p.holds else 'no'}{' ' + '; '.join(p.errors)[:60] if p.errors else ''}")
@@ -243,6 +282,10 @@ def main(argv: List[str]) -> int:
         ratio = ", ".join(f"N={p.cameras} x{full[p.cameras].cpu_per_camera / p.cpu_per_camera:.1f}"
                           for p in rows if p.cameras in full and p.cpu_per_camera > 0)
         print(f"  {mode:<10} largest N {largest[mode]}; full/this CPU per camera: {ratio}")
+    for p in points:
+        if p.mode not in MODES:
+            print(f"  {p.mode}: N={p.cameras} {'holds' if p.holds else 'does not hold'} "
+                  f"({p.dropped * 100:.2f} % dropped, {p.cpu_total:.0f} % CPU)")
     if one:
         print(f"  (1 camera, full decode: {one.get(modes[0]).cpu_per_camera:.1f} % of a core)")
     split: Dict[str, float] = {}
