@@ -119,10 +119,12 @@ void StreamParser::Close() {
     const auto known = std::find_if(stack_.rbegin(), stack_.rend(),
                                     [](const OpenElement& e) { return !e.unknown_size; });
     if (mid_element) {
+      // A header cut before its ID and size were read names no element yet.
+      const bool in_header = state_ == State::kHeader;
+      const std::string what = in_header ? "an element header" : ElementName(current_.id);
       Report(ErrorCode::kTruncated, current_.start,
-             "stream ends inside " + ElementName(current_.id) + " (" + std::to_string(pos_ - current_.start) +
-                 " bytes of it read)",
-             PathWith(current_.id));
+             "stream ends inside " + what + " (" + std::to_string(pos_ - current_.start) + " bytes of it read)",
+             in_header ? PathWith(0) : PathWith(current_.id));
     } else if (known != stack_.rend()) {
       Report(ErrorCode::kTruncated, known->start,
              "stream ends " + std::to_string(known->end - pos_) + " bytes before the end of " +
