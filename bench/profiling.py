@@ -1,84 +1,89 @@
-"""Where the CPU goes: py-spy samples (native frames included) of a running process, sorted into parse,
-decode, colour conversion, socket I/O and Python overhead."""
+"""Where the CPU goes, by instrumentation rather than sampling: the CPU time of the calling thread
+(time.thread_time) spent in the native parser's parse(), in the decoder, and in its colour conversion,
+plus the per-thread CPU of the process from /proc for what Python does not run itself (FFmpeg's
+slice-decoding threads).
+
+(A sampling profiler was tried first: py-spy's native stacks put many waiting threads under a wrong
+libpython symbol, gc_collect_main, while gc.callbacks showed no collection at all, so its split was not
+trustworthy here.)
+"""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-from collections import Counter
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+import contextlib
+import threading
+import time
+from typing import Any, Dict, Iterator
 
-# Checked from the innermost frame outwards; the first category a frame matches takes the sample.
-CATEGORIES: List[Tuple[str, Tuple[str, ...]]] = [
-    ("colour conversion (libswscale)", ("sws_", "swscale", "ff_yuv2", "yuv2rgb", "ff_rgb", "reformat",
-                                        "to_ndarray")),
-    ("decode (libavcodec H.264)", ("h264", "avcodec_", "ff_", "libavcodec", "decode (av/")),
-    ("parse (native kvs_parser)", ("kvs_parser::", "_kvsparser", "StreamParser", "EbmlReader", "parse (kvs_parser")),
-    ("socket read / HTTP (urllib3, ssl)", ("recv", "readinto", "sock_", "urllib3", "http/client", "socket")),
-]
-OTHER = "Python overhead (getmedia, decoder glue, queue, metrics)"
-DECODE = CATEGORIES[1][0]
-# A sample whose innermost frames wait (for a lock, the GIL, a condition, the socket, a timer) is idle.
-WAITS = ("pthread_cond_", "poll (", "select (", "clock_nanosleep", "sem_wait", "sem_timedwait", "futex",
-         "PyThread_acquire_lock", "take_gil", "epoll_wait", "pthread_mutex_lock", "time_sleep")
+PARSE, DECODE, COLOUR, OTHER = ("parse (native kvs_parser, incl. its callbacks)", "decode (libavcodec H.264)",
+                                "colour conversion (libswscale, to numpy)",
+                                "Python overhead + socket I/O (getmedia, source, queue, app)")
+NATIVE = "native threads (FFmpeg decoder pools)"
 
 
-@dataclass
-class Profile:
-    samples: int
-    shares: Dict[str, float]  # category -> fraction of the busy samples
-    top: List[Tuple[str, int]]  # most frequent innermost Python/native frames
+@contextlib.contextmanager
+def instrumented() -> Iterator[Dict[str, float]]:
+    """Adds up thread CPU seconds spent in parse(), in the PyAV track decoders' decode() and in their colour
+    conversion, over every thread, while the block runs (patches the classes; new objects only)."""
+    from kvs_parser.decode import pyav_backend
+    from kvs_parser.getmedia import connection
 
-    def table(self) -> str:
-        lines = [f"  {share * 100:5.1f} %  {name}" for name, share in sorted(self.shares.items(), key=lambda i: -i[1])]
-        return "\n".join(lines)
+    totals = {"parse": 0.0, "decode": 0.0, "colour": 0.0}
+    lock = threading.Lock()
+
+    def add(key: str, seconds: float) -> None:
+        with lock:
+            totals[key] += seconds
+
+    real_parser = connection.KVSStreamParser
+    real_decode = pyav_backend.PyAVTrackDecoder.decode
+    real_convert = pyav_backend.PyAVTrackDecoder._to_decoded
+
+    class TimedParser:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self._parser = real_parser(*args, **kwargs)
+
+        def parse(self, chunk: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return self._parser.parse(chunk)
+            finally:
+                add("parse", time.thread_time() - start)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._parser, name)
+
+    def decode(self: Any, frame: Any) -> Any:
+        start = time.thread_time()
+        try:
+            return real_decode(self, frame)
+        finally:
+            add("decode", time.thread_time() - start)  # colour conversion included; taken out below
+
+    def to_decoded(self: Any, picture: Any, meta: Any) -> Any:
+        start = time.thread_time()
+        try:
+            return real_convert(self, picture, meta)
+        finally:
+            add("colour", time.thread_time() - start)
+
+    connection.KVSStreamParser = TimedParser  # type: ignore[misc, assignment]
+    pyav_backend.PyAVTrackDecoder.decode = decode  # type: ignore[method-assign]
+    pyav_backend.PyAVTrackDecoder._to_decoded = to_decoded  # type: ignore[method-assign]
+    try:
+        yield totals
+    finally:
+        connection.KVSStreamParser = real_parser  # type: ignore[misc]
+        pyav_backend.PyAVTrackDecoder.decode = real_decode  # type: ignore[method-assign]
+        pyav_backend.PyAVTrackDecoder._to_decoded = real_convert  # type: ignore[method-assign]
 
 
-def record(pid: int, seconds: float, rate: int = 67) -> Optional[Path]:
-    """py-spy record of `pid` for `seconds` (raw collapsed stacks); None when py-spy is not installed. Native
-    stacks need the process paused for each sample, which slows it a little: profile runs are not measured."""
-    if shutil.which("py-spy") is None:
-        return None
-    out = Path(tempfile.mkdtemp()) / "profile.txt"
-    subprocess.run(["py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", str(rate),
-                    "--native", "--format", "raw", "--output", str(out)],
-                   check=False, capture_output=True, timeout=seconds + 60)
-    return out if out.exists() else None
-
-
-def categorise(path: Path) -> Profile:
-    counts: Counter = Counter()
-    leaves: Counter = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, number = line.rpartition(" ")
-        if not number.isdigit():
-            continue
-        frames = stack.split(";")
-        if any(wait in frame for frame in frames[-3:] for wait in WAITS):
-            continue
-        n = int(number)
-        total += n
-        counts[_category(frames)] += n
-        leaves[frames[-1][:90]] += n
-    shares = {name: count / total for name, count in counts.items()} if total else {}
-    return Profile(total, shares, leaves.most_common(12))
-
-
-def _category(frames: List[str]) -> str:
-    for frame in reversed(frames):
-        for name, needles in CATEGORIES:
-            if any(needle in frame for needle in needles):
-                return name
-    return OTHER
-
-
-def combine(profile: Profile, python_cpu: float, native_cpu: float) -> Dict[str, float]:
-    """The process's CPU (% of one core) by category: py-spy's shares of the Python threads' CPU, plus the
-    threads Python does not know (FFmpeg's slice-decoding pool), which py-spy cannot sample, as decode."""
-    split = {name: share * python_cpu for name, share in profile.shares.items()}
-    split[DECODE] = split.get(DECODE, 0.0) + native_cpu
-    return split
+def split(totals: Dict[str, float], threads: Dict[str, float], seconds: float) -> Dict[str, float]:
+    """% of one core per category over `seconds`, from the instrumented totals (CPU seconds) and the
+    per-thread-group CPU seconds of the same window."""
+    native = sum(value for name, value in threads.items() if name.startswith("native"))
+    python = sum(threads.values()) - native
+    decode = max(0.0, totals["decode"] - totals["colour"])
+    rest = max(0.0, python - totals["parse"] - totals["decode"])
+    return {name: value / seconds * 100 for name, value in (
+        (PARSE, totals["parse"]), (DECODE, decode + native), (COLOUR, totals["colour"]), (OTHER, rest))}

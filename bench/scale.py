@@ -10,7 +10,7 @@ process (its RSS is its own): N sources plus one reading thread each, a warm-up,
 
 Per point: delivered fps per camera, dropped (frames not delivered within the window, full-queue drops
 included), CPU per camera (% of one core), RSS per camera, latency producer -> read(), emulator CPU.
-Writes bench/results/scale.json and .png; with py-spy installed, profiles full decode at the largest N.
+Also where each point's CPU goes (bench/profiling.py). Writes bench/results/scale.json and .png.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from common import (
     thread_cpu_seconds,
     write_json,
 )
-from profiling import categorise, combine, record
+from profiling import COLOUR, DECODE, OTHER, PARSE, instrumented, split
 
 FPS, FRAGMENT = 15, 2.0
 MODES: Dict[str, Dict[str, Any]] = {
@@ -66,6 +66,8 @@ class Point:
     latency_ms: Dist  # producer time -> read()
     emulator_cpu: float = 0.0  # % of one core
     thread_cpu: Dict[str, float] = field(default_factory=dict)  # thread group -> % of one core (whole process)
+    gc: Dict[str, float] = field(default_factory=dict)  # Python's cyclic GC in the window: runs, % of wall time
+    cpu_split: Dict[str, float] = field(default_factory=dict)  # category -> % of one core (profiling.split)
     errors: List[str] = field(default_factory=list)
 
     @property
@@ -73,7 +75,36 @@ class Point:
         return self.dropped < GOAL_DROP and self.rss_per_camera_mb < GOAL_RSS_MB and not self.errors
 
 
-def worker(endpoint: str, cameras: int, mode: str, seconds: float, warmup: float, first: int = 0) -> Dict[str, Any]:
+class GcWatch:
+    """Counts the cyclic garbage collector's runs per generation and the wall time they take (each run holds
+    the GIL, so every camera's thread waits for it)."""
+
+    def __init__(self) -> None:
+        self.runs = [0, 0, 0]
+        self.seconds = 0.0
+        self._started = 0.0
+        self.on = False
+
+    def __call__(self, phase: str, info: Dict[str, Any]) -> None:
+        if not self.on:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.runs[info["generation"]] += 1
+            self.seconds += time.perf_counter() - self._started
+
+
+def worker(endpoint: str, cameras: int, mode: str, seconds: float, warmup: float, first: int = 0,
+           gc_freeze: bool = False) -> Dict[str, Any]:
+    with instrumented() as totals:
+        return _worker(endpoint, cameras, mode, seconds, warmup, first, gc_freeze, totals)
+
+
+def _worker(endpoint: str, cameras: int, mode: str, seconds: float, warmup: float, first: int, gc_freeze: bool,
+            totals: Dict[str, float]) -> Dict[str, Any]:
+    import gc
+
     import boto3
 
     from kvs_parser.source import KVSGetMediaFrameSource
@@ -106,12 +137,18 @@ def worker(endpoint: str, cameras: int, mode: str, seconds: float, warmup: float
     for thread in readers:
         thread.start()
     time.sleep(warmup)
+    if gc_freeze:  # everything made so far (boto3's clients above all) is left out of later collections
+        gc.freeze()
+    watch = GcWatch()
+    gc.callbacks.append(watch)
+    watch.on = True
     clock = CpuClock()
-    cpu0, wall0, threads0 = clock.seconds(), time.monotonic(), thread_cpu_seconds()
+    cpu0, wall0, threads0, totals0 = clock.seconds(), time.monotonic(), thread_cpu_seconds(), dict(totals)
     window["end"] = time.time() * 1000 + seconds * 1000
     window["start"] = time.time() * 1000
     time.sleep(seconds)
-    cpu1, wall1, threads1 = clock.seconds(), time.monotonic(), thread_cpu_seconds()
+    cpu1, wall1, threads1, totals1 = clock.seconds(), time.monotonic(), thread_cpu_seconds(), dict(totals)
+    watch.on = False
     rss_end = rss_mb()
     time.sleep(1.0)  # a frame produced at the window's end gets this long to arrive
     stop.set()
@@ -129,13 +166,18 @@ def worker(endpoint: str, cameras: int, mode: str, seconds: float, warmup: float
         max(0.0, 1 - delivered / expected), sum(m.frames_dropped for m in metrics), cpu / cameras, cpu,
         (rss_end - base_rss) / cameras, rss_end, base_rss, Dist.of([x for lag in lags for x in lag]),
         errors=errors, thread_cpu={name: (threads1[name] - threads0.get(name, 0.0)) / (wall1 - wall0) * 100
-                                   for name in threads1}))
+                                   for name in threads1},
+        gc={"gen0": watch.runs[0], "gen1": watch.runs[1], "gen2": watch.runs[2],
+            "percent_of_wall": watch.seconds / (wall1 - wall0) * 100},
+        cpu_split=split({k: totals1[k] - totals0[k] for k in totals1},
+                        {k: v - threads0.get(k, 0.0) for k, v in threads1.items()}, wall1 - wall0)))
 
 
 def spawn_worker(endpoint: str, cameras: int, mode: str, seconds: float, warmup: float,
-                 first: int = 0) -> subprocess.Popen:
+                 first: int = 0, gc_freeze: bool = False) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(BENCH / "scale.py"), "--worker", endpoint, "--cameras", str(cameras),
-                             "--mode", mode, "--seconds", str(seconds), "--warmup", str(warmup), "--first", str(first)],
+                             "--mode", mode, "--seconds", str(seconds), "--warmup", str(warmup), "--first", str(first),
+                             *(["--gc-freeze"] if gc_freeze else [])],
                             stdout=subprocess.PIPE, text=True)
 
 
@@ -146,18 +188,13 @@ def worker_point(out: str, emulator_cpu: float) -> Point:
     return Point(**figures)
 
 
-def run_point(endpoint: str, emulator_pid: int, cameras: int, mode: str, seconds: float, warmup: float,
-              profile_seconds: float = 0.0) -> Any:
+def run_point(endpoint: str, emulator_pid: int, cameras: int, mode: str, seconds: float, warmup: float) -> Point:
     proc = spawn_worker(endpoint, cameras, mode, seconds, warmup)
     emulator = CpuClock(emulator_pid)
     time.sleep(warmup + 1.0)  # the worker's imports, then its warm-up
     cpu0, wall0 = emulator.seconds(), time.monotonic()
-    profile = record(proc.pid, profile_seconds) if profile_seconds else None
     out, _ = proc.communicate(timeout=seconds + warmup + 120)
-    point = worker_point(out, (emulator.seconds() - cpu0) / (time.monotonic() - wall0) * 100)
-    if profile_seconds:
-        return point, categorise(profile) if profile is not None else None
-    return point
+    return worker_point(out, (emulator.seconds() - cpu0) / (time.monotonic() - wall0) * 100)
 
 
 def run_split(endpoint: str, emulator_pid: int, cameras: int, processes: int, mode: str, seconds: float,
@@ -180,7 +217,9 @@ def run_split(endpoint: str, emulator_pid: int, cameras: int, processes: int, mo
                  sum(p.rss_total_mb - p.rss_base_mb for p in parts) / n, sum(p.rss_total_mb for p in parts),
                  sum(p.rss_base_mb for p in parts), worst.latency_ms, emulator_cpu=emulator_cpu,
                  errors=[e for p in parts for e in p.errors],
-                 thread_cpu={k: sum(p.thread_cpu.get(k, 0.0) for p in parts) for p in parts for k in p.thread_cpu})
+                 thread_cpu={k: sum(p.thread_cpu.get(k, 0.0) for p in parts) for p in parts for k in p.thread_cpu},
+                 cpu_split={k: sum(p.cpu_split.get(k, 0.0) for p in parts) for p in parts for k in p.cpu_split},
+                 gc={k: sum(p.gc.get(k, 0.0) for p in parts) for p in parts for k in p.gc})
 
 
 def plot(points: List[Point]) -> Any:
@@ -221,27 +260,26 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--warmup", type=float, default=4.0)
     parser.add_argument("--counts", default="1,4,8,16,32,64", help="64: past the brief, to find the limit")
     parser.add_argument("--modes", default=",".join(MODES))
-    parser.add_argument("--profile-seconds", type=float, default=8.0, help="0: no py-spy profile")
     parser.add_argument("--quick", action="store_true", help="2 cameras, 1.5 s, full decode only (smoke test)")
     parser.add_argument("--worker", metavar="ENDPOINT", help=argparse.SUPPRESS)
     parser.add_argument("--cameras", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--gc-freeze", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--split", type=int, default=2,
                         help="also run full decode at the largest N over this many processes (0: not)")
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.cameras, args.mode, args.seconds, args.warmup, args.first),
-                         default=str))
+        print(json.dumps(worker(args.worker, args.cameras, args.mode, args.seconds, args.warmup, args.first,
+                                args.gc_freeze), default=str))
         return 0
     if args.quick:
-        args.seconds, args.warmup, args.counts, args.modes, args.profile_seconds = 1.5, 2.0, "2", "full", 0.0
+        args.seconds, args.warmup, args.counts, args.modes = 1.5, 2.0, "2", "full"
         args.split = 0
     counts = [int(c) for c in args.counts.split(",")]
     modes = args.modes.split(",")
     print(load_line())
     points: List[Point] = []
-    profile, profiled = None, None
     with EmulatorProcess(streams=max(counts), fps=FPS, fragment=FRAGMENT) as emulator:
         for mode in modes:
             for cameras in counts:
@@ -254,9 +292,6 @@ def main(argv: List[str]) -> int:
         if args.split > 1 and "full" in modes:
             points.append(run_split(emulator.url, emulator.pid, max(counts), args.split, "full", args.seconds,
                                     args.warmup))
-        if args.profile_seconds and "full" in modes:
-            profiled, profile = run_point(emulator.url, emulator.pid, max(counts), "full", args.profile_seconds + 2,
-                                          args.warmup, profile_seconds=args.profile_seconds)
     print(f"\n{'mode':<18} {'N':>3} {'fps/cam':>8} {'of':>5} {'dropped':>8} {'CPU/cam':>8} {'CPU all':>8} "
           f"{'RSS/cam':>8} {'RSS all':>8} {'p50 ms':>8} {'p99 ms':>8} {'emu CPU':>8}  holds")
     for p in points:
@@ -288,16 +323,15 @@ def main(argv: List[str]) -> int:
                   f"({p.dropped * 100:.2f} % dropped, {p.cpu_total:.0f} % CPU)")
     if one:
         print(f"  (1 camera, full decode: {one.get(modes[0]).cpu_per_camera:.1f} % of a core)")
-    split: Dict[str, float] = {}
-    if profile is not None:
-        native = sum(v for k, v in profiled.thread_cpu.items() if k.startswith("native"))
-        split = combine(profile, profiled.cpu_total - native, native)
-        print(f"\nwhere the worker's CPU goes at N={max(counts)}, full decode ({profiled.cpu_total:.0f} % of one core; "
-              f"py-spy {profile.samples} busy samples of the Python threads + FFmpeg's threads from /proc):")
-        for name, value in sorted(split.items(), key=lambda item: -item[1]):
-            print(f"  {value:6.1f} % of a core ({value / profiled.cpu_total * 100:4.1f} %)  {name}")
-    figures = {"points": points, "largest_n": largest, "profile": asdict(profile) if profile else None,
-               "cpu_split_pct_of_core": split,
+    print("\nwhere the worker's CPU goes, % of one core (thread CPU time in parse(), the decoder and the colour"
+          " conversion, measured in the calls; FFmpeg's own threads count as decode; GC: Python's cyclic collector)")
+    print(f"{'mode':<18} {'N':>3} {'parse':>7} {'decode':>7} {'colour':>7} {'Python':>7} {'total':>7} {'GC runs':>8}")
+    for p in points:
+        s = p.cpu_split
+        print(f"{p.mode:<18} {p.cameras:>3} {s.get(PARSE, 0):>7.1f} {s.get(DECODE, 0):>7.1f} {s.get(COLOUR, 0):>7.1f} "
+              f"{s.get(OTHER, 0):>7.1f} {sum(s.values()):>7.1f} "
+              f"{int(p.gc.get('gen0', 0) + p.gc.get('gen1', 0) + p.gc.get('gen2', 0)):>8}")
+    figures = {"points": points, "largest_n": largest,
                "camera": {"size": "1280x720", "fps": FPS, "fragment_s": FRAGMENT}}
     name = "scale_quick" if args.quick else "scale"
     print(f"\nwrote {write_json(name, figures)} and {save_plot(plot(points), name)}")

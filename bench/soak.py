@@ -2,9 +2,9 @@
 next to the aws-samples way (bench/peers.py: ebmlite fragments, each decoded whole by PyAV) reading the same
 stream at the same time, each in a process of its own; the emulator runs in a third process.
 
-Flat RSS means no growth after the warm-up (the slope of a line fitted to the last two thirds is printed
-in MB per hour). The CPU of our process is split into parse, decode, colour conversion, socket I/O and
-Python overhead with py-spy (a window in the middle of the run) plus per-thread CPU from /proc.
+Flat RSS means no growth after the warm-up (the slope of a line fitted to RSS after it is printed in MB
+per hour). The CPU of our process is split into parse, decode, colour conversion and Python overhead
+(bench/profiling.py: thread CPU time measured in the calls, FFmpeg's own threads from /proc).
 
     python bench/soak.py [--seconds 600] [--quick]
 
@@ -35,7 +35,7 @@ from common import (
     thread_cpu_seconds,
     write_json,
 )
-from profiling import categorise, combine, record
+from profiling import instrumented, split
 
 OURS, PEER = "ours (KVSGetMediaFrameSource)", "fragment-level peer (ebmlite + PyAV)"
 
@@ -46,25 +46,30 @@ def consume_ours(endpoint: str, seconds: float) -> Dict[str, Any]:
     from kvs_parser.source import KVSGetMediaFrameSource
 
     frames = 0
-    source = KVSGetMediaFrameSource("soak", stream_name="cam0", session=boto3.Session(**KEYS), endpoint_url=endpoint)
     deadline = time.monotonic() + seconds
     threads0: Dict[str, float] = {}
-    with source:
-        while time.monotonic() < deadline:
-            try:
-                source.read(timeout=1.0)
-            except Exception:  # FrameTimeout while connecting
-                continue
-            frames += 1
-            if frames == 1:
-                threads0 = thread_cpu_seconds()
-                started = time.monotonic()
-        threads1 = thread_cpu_seconds()
-        metrics = source.get_metrics()
+    totals0: Dict[str, float] = {}
+    started = time.monotonic()
+    with instrumented() as totals:
+        source = KVSGetMediaFrameSource("soak", stream_name="cam0", session=boto3.Session(**KEYS),
+                                        endpoint_url=endpoint)
+        with source:
+            while time.monotonic() < deadline:
+                try:
+                    source.read(timeout=1.0)
+                except Exception:  # FrameTimeout while connecting
+                    continue
+                frames += 1
+                if frames == 1:
+                    threads0, totals0, started = thread_cpu_seconds(), dict(totals), time.monotonic()
+            threads1, totals1 = thread_cpu_seconds(), dict(totals)
+            metrics = source.get_metrics()
     span = time.monotonic() - started
+    threads = {name: value - threads0.get(name, 0.0) for name, value in threads1.items()}
     return {"frames": frames, "latency_ms": metrics.latency_ms.__dict__, "errors": metrics.error,
             "queue_drops": metrics.frames_dropped, "connection_resets": metrics.connection_resets,
-            "thread_cpu": {name: (threads1[name] - threads0.get(name, 0.0)) / span * 100 for name in threads1}}
+            "thread_cpu": {name: value / span * 100 for name, value in threads.items()},
+            "cpu_split": split({k: totals1[k] - totals0.get(k, 0.0) for k in totals1}, threads, span)}
 
 
 def consume_peer(endpoint: str, seconds: float) -> Dict[str, Any]:
@@ -148,8 +153,7 @@ def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=600.0)
     parser.add_argument("--interval", type=float, default=2.0, help="sampling interval, s")
-    parser.add_argument("--profile-seconds", type=float, default=60.0, help="py-spy window (0: none)")
-    parser.add_argument("--quick", action="store_true", help="6 s, no profile (smoke test)")
+    parser.add_argument("--quick", action="store_true", help="6 s (smoke test)")
     parser.add_argument("--consumer", choices=["ours", "peer"], help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -158,7 +162,7 @@ def main(argv: List[str]) -> int:
         print(json.dumps(run(args.endpoint, args.seconds), default=str))
         return 0
     if args.quick:
-        args.seconds, args.interval, args.profile_seconds = 6.0, 0.5, 0.0
+        args.seconds, args.interval = 6.0, 0.5
     warmup = min(60.0, args.seconds / 4)
     print(load_line())
     with EmulatorProcess(streams=1) as emulator:
@@ -170,11 +174,6 @@ def main(argv: List[str]) -> int:
         watches["emulator"] = Stopwatch(args.interval, emulator.pid)
         for watch in watches.values():
             watch.start()
-        profile = None
-        if args.profile_seconds:
-            time.sleep(max(0.0, args.seconds / 2 - args.profile_seconds / 2))
-            path = record(procs[OURS].pid, args.profile_seconds, rate=250)
-            profile = categorise(path) if path is not None else None
         outputs = {name: proc.communicate(timeout=args.seconds + 120)[0] for name, proc in procs.items()}
         for watch in watches.values():
             watch.stop()
@@ -184,12 +183,7 @@ def main(argv: List[str]) -> int:
         result = json.loads(outputs[name].strip().splitlines()[-1]) if name in outputs else {}
         tracks.append(Track(name, samples, result))
     ours, peer = tracks[0], tracks[1]
-    split: Dict[str, float] = {}
-    if profile is not None:
-        threads = ours.result.get("thread_cpu", {})
-        native = sum(v for k, v in threads.items() if k.startswith("native"))
-        total = ours.cpu_percent(warmup)
-        split = combine(profile, total - native, native)
+    cpu_split: Dict[str, float] = ours.result.get("cpu_split", {})
     end = args.seconds
     print(f"\n{'process':<38} {'frames':>7} {'fps':>6} {'CPU %':>6} {'RSS@warm':>9} {'RSS end':>8} {'RSS max':>8} "
           f"{'MB/hour':>8}")
@@ -207,19 +201,19 @@ def main(argv: List[str]) -> int:
         print(f"ours, producer -> read() over the last frames: p50 {latency.get('p50') or 0:.1f} ms, "
               f"p99 {latency.get('p99') or 0:.1f} ms; queue drops {ours.result.get('queue_drops')}, "
               f"resets {ours.result.get('connection_resets')}")
-    if split:
-        total = sum(split.values())
-        print(f"\nours, CPU split ({total:.1f} % of one core; py-spy {profile.samples if profile else 0} busy samples "
-              f"over {args.profile_seconds:.0f} s mid-run + FFmpeg threads from /proc):")
-        for name, value in sorted(split.items(), key=lambda item: -item[1]):
-            print(f"  {value:5.1f} % of a core ({value / total * 100:4.1f} %)  {name}")
+    if cpu_split:
+        total = sum(cpu_split.values())
+        print(f"\nours, where the CPU goes ({total:.1f} % of one core over the run; thread CPU time in parse(),"
+              " the decoder and the colour conversion, FFmpeg's own threads counted as decode):")
+        for name, value in sorted(cpu_split.items(), key=lambda item: -item[1]):
+            print(f"  {value:5.2f} % of a core ({value / total * 100:4.1f} %)  {name}")
     figures = {"seconds": args.seconds, "warmup": warmup,
                "tracks": [{"consumer": t.consumer, "result": t.result, "cpu_percent": t.cpu_percent(warmup),
                            "rss_slope_mb_per_hour": t.slope_mb_per_hour(warmup), "samples": t.samples}
                           for t in tracks],
-               "cpu_split_pct_of_core": split, "profile_top": profile.top if profile else None}
+               "cpu_split_pct_of_core": cpu_split}
     name = "soak_quick" if args.quick else "soak"
-    print(f"\nwrote {write_json(name, figures)} and {save_plot(plot(tracks, warmup, split), name)}")
+    print(f"\nwrote {write_json(name, figures)} and {save_plot(plot(tracks, warmup, cpu_split), name)}")
     return 0
 
 
