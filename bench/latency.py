@@ -302,8 +302,8 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="a few seconds each (smoke test)")
     parser.add_argument("--out", default=None, help="name of the JSON/PNG under bench/results (default latency)")
     args = parser.parse_args(argv)
-    seconds = 3.0 if args.quick else args.seconds
-    small_seconds = 1.5 if args.quick else 10.0
+    seconds = 2.5 if args.quick else args.seconds
+    small_seconds = 1.2 if args.quick else 10.0
     pause = 0.3 if args.quick else 1.0
     print(load_line())
     rows: List[Row] = []
