@@ -11,10 +11,11 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Callable, Dict, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Set, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
 from .body import BodySender, ConnectionDropped
@@ -41,6 +42,13 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.connections: Set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, _RequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client resetting an idle keep-alive connection (FFmpeg's HLS reader does when it closes) is
+        not an error worth a traceback on stderr."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
     def cut_connections(self) -> None:
         with self.connections_lock:
