@@ -205,8 +205,13 @@ class RateMeter:
         self._times = deque(maxlen=self.capacity)
 
     def mark(self, now: Optional[float] = None) -> None:
+        now = time.monotonic() if now is None else now
         with self._lock:
-            self._times.append(time.monotonic() if now is None else now)
+            self._times.append(now)
+            # Marks older than the window are dropped here too, not only when rate() is read: otherwise a
+            # meter nobody reads keeps up to `capacity` marks (~0.3 MB, seen growing in bench/soak.py).
+            while self._times[0] < now - self.window_seconds:
+                self._times.popleft()
 
     def rate(self, now: Optional[float] = None) -> float:
         now = time.monotonic() if now is None else now
