@@ -48,8 +48,7 @@ def emu() -> Iterator[Emulator]:
     limits = Limits(getmedia_tps_per_stream=1000)
     with Emulator(limits=limits, allowed_access_keys={"good"}) as emulator:
         stream = emulator.add_live_stream("done", camera(max_frames=FRAMES))
-        with stream.cond:
-            assert stream.cond.wait_for(lambda: stream.closed, 20)
+        assert stream.wait_closed(20)
         yield emulator
 
 

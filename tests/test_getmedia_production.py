@@ -25,12 +25,6 @@ def camera(**overrides: object) -> SyntheticCamera:
     return SyntheticCamera(**settings)  # type: ignore[arg-type]
 
 
-def wait_closed(emu: Emulator, name: str) -> None:
-    stream = emu.stream(name)
-    with stream.cond:
-        assert stream.cond.wait_for(lambda: stream.closed, 20)
-
-
 def read_indices(frames: Iterator, count: int) -> List[int]:
     got: List[int] = []
     for frame in frames:
@@ -46,7 +40,7 @@ def emu() -> Iterator[Emulator]:
                     getdataendpoint_tps_per_stream=5, getmedia_connections_per_stream=10)
     with Emulator(limits=limits) as emulator:
         emulator.add_live_stream("done", camera(max_frames=20))
-        wait_closed(emulator, "done")
+        assert emulator.stream("done").wait_closed(20)
         yield emulator
 
 
@@ -103,7 +97,7 @@ def test_following_the_live_edge_through_a_producer_pause(emu: Emulator) -> None
 
 def test_pacing_keeps_many_readers_under_the_tps_limits(emu: Emulator) -> None:
     emu.add_live_stream("done-2", camera(max_frames=20))
-    wait_closed(emu, "done-2")
+    assert emu.stream("done-2").wait_closed(20)
     shared = RequestPacer()
     results: List[List[int]] = []
     throttles: List[int] = []
@@ -163,7 +157,7 @@ def test_fragment_list_tags_use_side_and_exception_spellings(emu: Emulator) -> N
 
 def test_per_frame_producer_time_end_to_end(emu: Emulator) -> None:
     emu.add_live_stream("clock", camera(max_frames=30))
-    wait_closed(emu, "clock")
+    assert emu.stream("clock").wait_closed(20)
     produced = {str(f.number): f for f in emu.stream("clock").snapshot()}
     with client_for(emu) as client:
         frames = list(client.stream("clock", start=StartSelector.earliest(), follow=False).frames())

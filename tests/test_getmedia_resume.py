@@ -26,8 +26,7 @@ def camera(**overrides: Any) -> SyntheticCamera:
 def emu() -> Iterator[Emulator]:
     with Emulator(limits=Limits(getmedia_tps_per_stream=1000)) as emulator:
         stream = emulator.add_live_stream("done", camera(max_frames=FRAMES))
-        with stream.cond:
-            assert stream.cond.wait_for(lambda: stream.closed, 20)
+        assert stream.wait_closed(20)
         yield emulator
 
 

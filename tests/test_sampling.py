@@ -26,8 +26,7 @@ def emu() -> Iterator[Emulator]:
         emulator.add_live_stream("cam", SyntheticCamera(width=64, height=48, fps=FPS, fragment_duration=0.2,
                                                         max_frames=100))
         stream = emulator.stream("cam")
-        with stream.cond:
-            assert stream.cond.wait_for(lambda: stream.closed, 20)
+        assert stream.wait_closed(20)
         yield emulator
 
 

@@ -104,8 +104,7 @@ def test_emulator_getmedia_output_saved(tmp_path: Path) -> None:
     with Emulator() as emu:
         emu.add_live_stream("cam", SyntheticCamera(width=64, height=48, fps=50, fragment_duration=0.2, max_frames=30))
         stream = emu.stream("cam")
-        with stream.cond:
-            assert stream.cond.wait_for(lambda: stream.closed, 20)
+        assert stream.wait_closed(20)
         media = boto3.client("kinesis-video-media", endpoint_url=emu.endpoint_url, **KEYS)
         payload = media.get_media(StreamName="cam", StartSelector={"StartSelectorType": "EARLIEST"})["Payload"]
         numbers = [str(f.number) for f in stream.snapshot()]

@@ -99,6 +99,11 @@ class Stream:
             index = seq - self.dropped
             return self.fragments[index] if 0 <= index < len(self.fragments) else None
 
+    def wait_closed(self, timeout: float) -> bool:
+        """Wait until the stream stops producing (a camera's max_frames reached); False on timeout."""
+        with self.cond:
+            return self.cond.wait_for(lambda: self.closed, timeout)
+
     def wait_fragment(self, seq: int, timeout: float) -> Optional[Fragment]:
         with self.cond:
             self.cond.wait_for(lambda: self.closed or seq - self.dropped < len(self.fragments), timeout)
