@@ -13,32 +13,29 @@ START_CODE = b"\x00\x00\x00\x01"
 H264, HEVC = "V_MPEG4/ISO/AVC", "V_MPEGH/ISO/HEVC"
 
 
+def _read_units(private: bytes, pos: int, count: int, units: List[bytes]) -> int:
+    """Appends `count` NAL units stored as 16-bit size + bytes from `pos`; returns the position after them."""
+    for _ in range(count):
+        size = int.from_bytes(private[pos : pos + 2], "big")
+        units.append(private[pos + 2 : pos + 2 + size])
+        pos += 2 + size
+    return pos
+
+
 def _avcc(private: bytes) -> Tuple[int, List[bytes]]:
-    length_size = (private[4] & 0x03) + 1
     units: List[bytes] = []
     pos = 5
     for count_mask in (0x1F, 0xFF):  # SPS count (5 bits), then PPS count
-        count = private[pos] & count_mask
-        pos += 1
-        for _ in range(count):
-            size = int.from_bytes(private[pos : pos + 2], "big")
-            units.append(private[pos + 2 : pos + 2 + size])
-            pos += 2 + size
-    return length_size, units
+        pos = _read_units(private, pos + 1, private[pos] & count_mask, units)
+    return (private[4] & 0x03) + 1, units
 
 
 def _hvcc(private: bytes) -> Tuple[int, List[bytes]]:
-    length_size = (private[21] & 0x03) + 1
     units: List[bytes] = []
     pos = 23
     for _ in range(private[22]):  # arrays of VPS, SPS, PPS, SEI...
-        count = int.from_bytes(private[pos + 1 : pos + 3], "big")
-        pos += 3
-        for _ in range(count):
-            size = int.from_bytes(private[pos : pos + 2], "big")
-            units.append(private[pos + 2 : pos + 2 + size])
-            pos += 2 + size
-    return length_size, units
+        pos = _read_units(private, pos + 3, int.from_bytes(private[pos + 1 : pos + 3], "big"), units)
+    return (private[21] & 0x03) + 1, units
 
 
 def parameter_sets(codec_id: str, private: bytes) -> Tuple[int, List[bytes]]:
