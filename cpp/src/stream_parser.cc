@@ -725,11 +725,12 @@ void StreamParser::OnElementEnd(const OpenElement& element, bool complete) {
       simple_tag_stack_.pop_back();
       if (complete) {
         ApplyKvsTag(tags_batch_[index], &segment_.info.metadata, true);
-        const FragmentMetadata before = segment_.current_fragment;
-        ApplyKvsTag(tags_batch_[index], &segment_.current_fragment, false);
+        FragmentMetadata& current = segment_.current_fragment;
+        const auto number_before = current.fragment_number;  // only what tells a new fragment, not all tags
+        const auto producer_before = current.producer_timestamp_ms;
+        ApplyKvsTag(tags_batch_[index], &current, false);
         // A new fragment inside the Segment (a merged file): its frames' offsets start afresh.
-        if (before.fragment_number != segment_.current_fragment.fragment_number ||
-            before.producer_timestamp_ms != segment_.current_fragment.producer_timestamp_ms) {
+        if (number_before != current.fragment_number || producer_before != current.producer_timestamp_ms) {
           segment_.fragment_start_ms.reset();
         }
       }
