@@ -2,7 +2,7 @@
 Matroska demuxer and against the pure-Python ebmlite approach of the aws-samples consumer library
 (bench/peers.py), measured in the same run on the same bytes.
 
-    python bench/parse_throughput.py [--repeats 5] [--fixtures ../shared/fixtures] [--quick]
+    python bench/parse_throughput.py [--repeats 5] [--fixtures tests/fixtures] [--quick]
 
 Prints MB/s, frames/s and the per-frame cost for each parser, and the ratios against PyAV and ebmlite;
 writes bench/results/parse_throughput.json and .png (--json / --plot to put them elsewhere).
@@ -203,7 +203,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument(
-        "--fixtures", type=Path, default=Path(os.environ.get("KVS_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+        "--fixtures", type=Path, default=Path(os.environ.get("KVS_FIXTURES", ROOT / "tests" / "fixtures"))
     )
     parser.add_argument("--json", type=Path, help="write the raw figures here (default bench/results/)")
     parser.add_argument("--plot", type=Path, help="write the plot here (default bench/results/)")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the fuzz seed corpus from the shared KVS captures (into fuzz/out/corpus, git-ignored).
+"""Build the fuzz seed corpus from the real KVS captures in tests/fixtures/kvs (into fuzz/out/corpus, git-ignored).
 
 Every seed starts with the fuzzer's 4-byte control prefix (limits choice, three chunk sizes; see
 stream_parser_fuzzer.cc). Seeds are kept small so the fuzzer runs fast:
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_FIXTURES = HERE.parent.parent / "shared" / "fixtures" / "kvs"
+DEFAULT_FIXTURES = HERE.parent / "tests" / "fixtures" / "kvs"
 
 MASTERS = {
     0x18538067,  # Segment

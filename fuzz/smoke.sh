@@ -2,7 +2,7 @@
 # CI smoke for the hardening work:
 #   1. builds the libFuzzer target (clang, ASan + UBSan), installing Debian's clang when it is missing;
 #   2. replays every input in fuzz/regressions, then fuzzes for FUZZ_SECONDS (default 45) over the
-#      seed corpus (built from the shared captures when they are beside the project) and the regressions;
+#      seed corpus (built from the real captures in tests/fixtures/kvs) and the regressions;
 #   3. builds the C++ unit tests with KVS_PARSER_SANITIZE=ON (ASan + UBSan) and runs them with ctest.
 # Exits non-zero on any build failure, crash, leak, timeout or test failure.
 set -euo pipefail

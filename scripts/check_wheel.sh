@@ -7,8 +7,8 @@
 #   5. a fresh venv builds and installs from the sdist, then passes a smoke test and a quick subset;
 #   6. none of this leaves anything behind in the source tree.
 # Needs only Python 3.9+ (with venv and pip), a C++17 compiler and cmake; the rest comes from PyPI.
-# Env: PYTHON (default python3), KVS_FIXTURES (default ../shared/fixtures beside the project, when
-# present), KEEP_WORK=1 keeps the scratch directory.
+# Env: PYTHON (default python3), KEEP_WORK=1 keeps the scratch directory. The suite's fixtures travel
+# with the copied tests/ folder (tests/fixtures).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,15 +26,6 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 # Two cores are shared: keep the native builds to one job each.
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-2}"
 
-if [[ -z "${KVS_FIXTURES:-}" && -d "$ROOT/../shared/fixtures/kvs" ]]; then
-  KVS_FIXTURES="$(cd "$ROOT/../shared/fixtures" && pwd)"
-fi
-if [[ -n "${KVS_FIXTURES:-}" ]]; then
-  export KVS_FIXTURES
-  echo "fixtures: $KVS_FIXTURES"
-else
-  echo "fixtures: none (tests that need them skip, or fail under CI)"
-fi
 
 # What a build could leave in the tree: untracked or ignored entries (compared before and after).
 # Interpreter and tool caches (which tests run by others may write meanwhile) are left out.

@@ -12,7 +12,7 @@ from typing import Dict, List
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-FIXTURES = Path(os.environ.get("KVS_FIXTURES", BENCH.parent.parent / "shared" / "fixtures"))
+FIXTURES = Path(os.environ.get("KVS_FIXTURES", BENCH.parent / "tests" / "fixtures"))
 
 SCRIPTS: Dict[str, List[str]] = {
     "latency": ["latency.py", "--quick", "--fragment", "1"],
@@ -28,7 +28,7 @@ def test_every_benchmark_runs_in_quick_mode(tmp_path: Path) -> None:
         pytest.importorskip(module, reason=f"{module} is a benchmark requirement (bench/requirements.txt)")
     scripts = dict(SCRIPTS)
     if not (FIXTURES / "kvs").is_dir():
-        del scripts["parse_throughput"]  # it measures the shared captures
+        del scripts["parse_throughput"]  # it measures the real captures
     env = dict(os.environ, KVS_BENCH_RESULTS=str(tmp_path))
     runs = {name: subprocess.Popen([sys.executable, str(BENCH / args[0]), *args[1:]], cwd=BENCH, env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -368,8 +368,8 @@ def test_each_frame_carries_its_producer_time() -> None:
     assert got == [(first, first), (first, first + 33), (first, first + 66), (second, second), (second, second + 33)]
 
 
-def test_producer_time_in_a_merged_capture_follows_each_fragment(shared_fixtures) -> None:
-    data = (shared_fixtures / "kvs" / "output_get_media_sparse_fragments_merged.mkv").read_bytes()
+def test_producer_time_in_a_merged_capture_follows_each_fragment(fixtures) -> None:
+    data = (fixtures / "kvs" / "output_get_media_sparse_fragments_merged.mkv").read_bytes()
     frames = list(kvs_parser.iter_frames(data))
     starts = {}
     for frame in frames:

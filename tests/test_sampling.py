@@ -57,8 +57,8 @@ def test_bad_criteria_are_refused() -> None:
         FrameSampler(ratio=1.5)
 
 
-def test_interval_sampling_of_a_real_capture_with_jitter(shared_fixtures: Path) -> None:
-    frames = list(iter_frames((shared_fixtures / "kvs" / "kinesis_video_renderer_example_output.mkv").read_bytes()))
+def test_interval_sampling_of_a_real_capture_with_jitter(fixtures: Path) -> None:
+    frames = list(iter_frames((fixtures / "kvs" / "kinesis_video_renderer_example_output.mkv").read_bytes()))
     kept = [f.pts_ms for f in sample_frames(frames, interval_ms=1000)]
     span = frames[-1].pts_ms - frames[0].pts_ms
     # A fixed 1 s schedule; a frame up to a tenth of the interval early counts as on time (jittery timestamps).

@@ -44,8 +44,8 @@ def check_standalone(path: Path) -> None:
         assert data[start + position : start + position + 4] == bytes.fromhex("1F43B675")
 
 
-def test_real_capture_saved_playable_and_identical(shared_fixtures: Path, tmp_path: Path) -> None:
-    source = shared_fixtures / "kvs" / "kinesis_video_renderer_example_output.mkv"
+def test_real_capture_saved_playable_and_identical(fixtures: Path, tmp_path: Path) -> None:
+    source = fixtures / "kvs" / "kinesis_video_renderer_example_output.mkv"
     frames = list(iter_frames(source.read_bytes()))
     [track] = list(iter_fragments(source.read_bytes()))[-1].tracks
     with source.open("rb") as readable:

@@ -1,7 +1,7 @@
 """KVS fragments as GetMedia sends them: per fragment one EBML header and one Segment holding Info,
 Tracks, the fragment tags, one Cluster, then the MILLIS_BEHIND_NOW / CONTINUATION_TOKEN tags.
 
-The shape follows the real captures in shared/fixtures/kvs: Segment of unknown size (8-byte all-ones),
+The shape follows the real captures in tests/fixtures/kvs: Segment of unknown size (8-byte all-ones),
 masters with 8-byte sizes, Tags as Tags > Tag > SimpleTag(TagName, TagString) without Targets.
 A fragment can be produced whole (`fragment`) or piecewise for streaming (`prefix`, `block`, `suffix`),
 the piecewise form needing an unknown-size Cluster.
