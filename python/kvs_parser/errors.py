@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from . import _kvsparser
+
 
 class KVSError(Exception):
     """Base of every error this package raises."""
@@ -47,3 +49,12 @@ class ParserClosedError(KVSError, RuntimeError):
 
 def _rebuild(cls: type, message: str, code: str, offset: Optional[int], element_path: str) -> ParseError:
     return cls(message, code=code, offset=offset, element_path=element_path)
+
+
+# The native parser raises these classes: hand them to it (the binding imports no Python module).
+_kvsparser._register_errors(
+    parse_error=ParseError,
+    truncated=TruncatedStreamError,
+    limit_exceeded=LimitExceededError,
+    closed=ParserClosedError,
+)

@@ -1,0 +1,61 @@
+// What the parser does with each Matroska/KVS element it knows: the handlers the schema table's rows
+// point to. A friend of StreamParser, so the rows can update the fragment, track and tag being read.
+#pragma once
+
+#include "schema.h"
+
+namespace kvs {
+
+class Matroska {
+ public:
+  // Info.
+  static void TimecodeScale(StreamParser& p, const Value& v);
+  // Tracks.
+  static bool TracksStart(StreamParser& p);
+  static void TracksEnd(StreamParser& p, bool complete);
+  static bool TrackEntryStart(StreamParser& p);
+  static void TrackEntryEnd(StreamParser& p, bool complete);
+  static void TrackNumber(StreamParser& p, const Value& v);
+  static void TrackUid(StreamParser& p, const Value& v);
+  static void TrackType(StreamParser& p, const Value& v);
+  static void CodecId(StreamParser& p, const Value& v);
+  static void CodecName(StreamParser& p, const Value& v);
+  static void CodecPrivate(StreamParser& p, const Value& v);
+  static void Name(StreamParser& p, const Value& v);
+  static void DefaultDuration(StreamParser& p, const Value& v);
+  static void CodecDelay(StreamParser& p, const Value& v);
+  static void SeekPreRoll(StreamParser& p, const Value& v);
+  static void PixelWidth(StreamParser& p, const Value& v);
+  static void PixelHeight(StreamParser& p, const Value& v);
+  static void SamplingFrequency(StreamParser& p, const Value& v);
+  static void Channels(StreamParser& p, const Value& v);
+  static void BitDepth(StreamParser& p, const Value& v);
+  // ContentEncodings.
+  static bool ContentEncodingStart(StreamParser& p);
+  static void ContentEncodingOrder(StreamParser& p, const Value& v);
+  static void ContentEncodingScope(StreamParser& p, const Value& v);
+  static void ContentEncodingType(StreamParser& p, const Value& v);
+  static void ContentCompAlgo(StreamParser& p, const Value& v);
+  static void ContentCompSettings(StreamParser& p, const Value& v);
+  static bool ContentEncryptionStart(StreamParser& p);
+  static void ContentEncAlgo(StreamParser& p, const Value& v);
+  // Clusters and blocks.
+  static bool ClusterStart(StreamParser& p);
+  static void ClusterTimecode(StreamParser& p, const Value& v);
+  static bool BlockGroupStart(StreamParser& p);
+  static void BlockGroupEnd(StreamParser& p, bool complete);
+  static void BlockDuration(StreamParser& p, const Value& v);
+  static void ReferenceBlock(StreamParser& p, const Value& v);
+  // Tags.
+  static bool TagsStart(StreamParser& p);
+  static void TagsEnd(StreamParser& p, bool complete);
+  static bool SimpleTagStart(StreamParser& p);
+  static void SimpleTagEnd(StreamParser& p, bool complete);
+  static void TagName(StreamParser& p, const Value& v);
+  static void TagString(StreamParser& p, const Value& v);
+  static void TagBinary(StreamParser& p, const Value& v);
+  // Segment.
+  static void SegmentEnd(StreamParser& p, bool complete);
+};
+
+}  // namespace kvs
