@@ -59,7 +59,8 @@ def encoding(algorithm: int, settings: bytes = b"", scope: int = 1, order: int =
 
 
 def track(number: int, codec: str, extra: bytes = b"") -> bytes:
-    return element(0xAE, uint(0xD7, number) + uint(0x83, 1 if codec.startswith("V_") else 2) + text(0x86, codec) + extra)
+    track_type = 1 if codec.startswith("V_") else 2
+    return element(0xAE, uint(0xD7, number) + uint(0x83, track_type) + text(0x86, codec) + extra)
 
 
 def tags(fragment_number: str) -> bytes:

@@ -1,14 +1,16 @@
 """kvs_parser: Amazon Kinesis Video Streams GetMedia to frames, on a native streaming Matroska core."""
 
 from ._kvsparser import (
+    ContentEncoding,
     FragmentMetadata,
     FragmentStart,
     Frame,
+    FrameHeader,
+    KVSStreamParser,
     ParserLimits,
     Tag,
     TrackInfo,
 )
-from ._kvsparser import StreamParser as KVSStreamParser
 from ._version import __version__
 from .errors import (
     KVSError,
@@ -20,9 +22,11 @@ from .errors import (
 from .iterators import iter_chunks, iter_fragments, iter_frames
 
 __all__ = [
+    "ContentEncoding",
     "FragmentMetadata",
     "FragmentStart",
     "Frame",
+    "FrameHeader",
     "KVSError",
     "KVSStreamParser",
     "LimitExceededError",
