@@ -159,8 +159,7 @@ void StreamParser::EmitLacedBlock(Frame frame, std::vector<std::uint8_t>* payloa
   // Laces after the first start DefaultDuration apart (without one, all carry the block's time).
   const TrackInfo* track = laces.size() > 1 ? FindTrack(frame.track_number) : nullptr;
   const std::uint64_t step_ns = track != nullptr ? track->default_duration_ns.value_or(0) : 0;
-  Stamp(frame);
-  const std::int64_t block_ms = frame.pts_ms;
+  const std::int64_t block_ms = frame.pts_ms;  // stamped when its header was read
   for (std::size_t k = 0; k < laces.size(); ++k) {
     Frame lace = frame;
     lace.lace_index = static_cast<std::uint32_t>(k);
@@ -193,8 +192,7 @@ void StreamParser::Stamp(Frame& frame) {
 }
 
 void StreamParser::EmitFrame(Frame& frame) {
-  if (frame.lacing == Lacing::kNone) Stamp(frame);  // laces were stamped (and spaced) by EmitLacedBlock
-  frame.fragment = &segment_.current_fragment;
+  // Times were stamped when the block's header was read (and laces spaced by EmitLacedBlock).
   if (const auto& producer = segment_.current_fragment.producer_timestamp_ms) {
     frame.producer_time_ms = SaturatingAdd(*producer, SaturatingSub(frame.pts_ms, *segment_.fragment_start_ms));
   }

@@ -94,7 +94,9 @@ const ElementSpec kSchema[] = {
 
 }  // namespace
 
-const ElementSpec* FindElement(std::uint32_t id, std::uint32_t parent) {
+const ElementSpec& kSimpleBlockInCluster = kSchema[0];
+
+const ElementSpec* FindElementInTable(std::uint32_t id, std::uint32_t parent) {
   const ElementSpec* any = nullptr;
   for (const ElementSpec& row : kSchema) {
     if (P(row.id) != id) continue;
@@ -102,14 +104,6 @@ const ElementSpec* FindElement(std::uint32_t id, std::uint32_t parent) {
     if (row.parent == kAnyParent && any == nullptr) any = &row;
   }
   return any;
-}
-
-bool IsValidChild(std::uint32_t id, std::uint32_t parent) {
-  if (id == P(Id::kVoid) || id == P(Id::kCrc32)) return true;  // EBML global elements
-  for (const ElementSpec& row : kSchema) {
-    if (P(row.id) == id && row.parent == parent) return true;
-  }
-  return false;
 }
 
 const char* IdName(std::uint32_t id) {

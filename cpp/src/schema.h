@@ -53,10 +53,27 @@ struct ElementSpec {
 };
 
 // The row for `id` as a child of `parent` (an exact parent first, then a row for any parent), or nullptr.
-const ElementSpec* FindElement(std::uint32_t id, std::uint32_t parent);
+const ElementSpec* FindElementInTable(std::uint32_t id, std::uint32_t parent);
+// The schema's first row: a SimpleBlock in a Cluster, nearly every element of a stream.
+extern const ElementSpec& kSimpleBlockInCluster;
+inline const ElementSpec* FindElement(std::uint32_t id, std::uint32_t parent) {
+  if (id == static_cast<std::uint32_t>(Id::kSimpleBlock) && parent == static_cast<std::uint32_t>(Id::kCluster)) {
+    return &kSimpleBlockInCluster;  // inline: the one lookup every frame makes
+  }
+  return FindElementInTable(id, parent);
+}
 // Whether `id` may appear directly in `parent` (an exact row, or a global element such as Void): what
 // decides where an unknown-size element ends (RFC 8794 section 6.2).
-bool IsValidChild(std::uint32_t id, std::uint32_t parent);
+// `found` is FindElement(id, parent) when the caller has it already.
+inline bool IsValidChild(std::uint32_t id, std::uint32_t parent, const ElementSpec* found) {
+  if (id == static_cast<std::uint32_t>(Id::kVoid) || id == static_cast<std::uint32_t>(Id::kCrc32)) {
+    return true;  // EBML global elements
+  }
+  return found != nullptr && found->parent == parent;  // FindElement prefers the exact parent's row
+}
+inline bool IsValidChild(std::uint32_t id, std::uint32_t parent) {
+  return IsValidChild(id, parent, FindElement(id, parent));
+}
 
 // IdName, or the ID in hex for one the schema lacks.
 std::string ElementName(std::uint32_t id);

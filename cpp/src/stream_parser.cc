@@ -75,8 +75,16 @@ void StreamParser::StartElement() {
     return;
   }
   // RFC 8794 section 6.2: an element that is not a valid child of an unknown-size element ends it.
-  // (Inside a known-size parent, an unknown element is skipped by its size instead.)
-  while (!stack_.empty() && stack_.back().unknown_size && !IsValidChild(id, stack_.back().id)) CloseTop(true);
+  // (Inside a known-size parent, an unknown element is skipped by its size instead.) The row found
+  // for the parent that stays is the element's, unless the stack changes below.
+  const ElementSpec* spec = nullptr;
+  while (!stack_.empty()) {
+    spec = FindElement(id, stack_.back().id);
+    if (!stack_.back().unknown_size || IsValidChild(id, stack_.back().id, spec)) break;
+    CloseTop(true);
+    spec = nullptr;
+  }
+  const std::size_t depth = stack_.size();
   if (id == Raw(Id::kCluster)) {
     if (resync_candidate_ && segment_.open) {
       // Recovering inside a fragment: what was open below the Segment is lost, and its end with it.
@@ -118,7 +126,7 @@ void StreamParser::StartElement() {
   resync_candidate_ = false;
   remaining_ = current_.size;
   state_ = State::kSkip;  // unless the schema says otherwise: unknown and ignored elements
-  const ElementSpec* spec = FindElement(id, ParentId());
+  if (stack_.size() != depth || stack_.empty()) spec = FindElement(id, ParentId());
   if (spec == nullptr) return;
   switch (spec->kind) {
     case Kind::kMaster: StartMaster(*spec, body + current_.size); return;
