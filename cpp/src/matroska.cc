@@ -75,21 +75,8 @@ void Matroska::TrackEntryEnd(StreamParser& p, bool complete) {
   p.track_ = TrackInfo{};
 }
 
-void Matroska::TrackNumber(StreamParser& p, const Value& v) { p.track_.number = v.number; }
-void Matroska::TrackUid(StreamParser& p, const Value& v) { p.track_.uid = v.number; }
-void Matroska::TrackType(StreamParser& p, const Value& v) { p.track_.type = v.number; }
-void Matroska::CodecId(StreamParser& p, const Value& v) { p.track_.codec_id = ReadString(v.data, v.size); }
-void Matroska::CodecName(StreamParser& p, const Value& v) { p.track_.codec_name = ReadString(v.data, v.size); }
 void Matroska::CodecPrivate(StreamParser& p, const Value& v) { p.track_.codec_private.assign(v.data, v.data + v.size); }
-void Matroska::Name(StreamParser& p, const Value& v) { p.track_.name = ReadString(v.data, v.size); }
-void Matroska::DefaultDuration(StreamParser& p, const Value& v) { p.track_.default_duration_ns = v.number; }
-void Matroska::CodecDelay(StreamParser& p, const Value& v) { p.track_.codec_delay_ns = v.number; }
-void Matroska::SeekPreRoll(StreamParser& p, const Value& v) { p.track_.seek_pre_roll_ns = v.number; }
-void Matroska::PixelWidth(StreamParser& p, const Value& v) { p.track_.pixel_width = v.number; }
-void Matroska::PixelHeight(StreamParser& p, const Value& v) { p.track_.pixel_height = v.number; }
 void Matroska::SamplingFrequency(StreamParser& p, const Value& v) { p.track_.sampling_frequency = v.real; }
-void Matroska::Channels(StreamParser& p, const Value& v) { p.track_.channels = v.number; }
-void Matroska::BitDepth(StreamParser& p, const Value& v) { p.track_.bit_depth = v.number; }
 
 // ---- ContentEncodings ------------------------------------------------------------------------------
 

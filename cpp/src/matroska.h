@@ -2,7 +2,14 @@
 // point to. A friend of StreamParser, so the rows can update the fragment, track and tag being read.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "kvs_parser/stream_parser.h"
+#include "kvs_parser/types.h"
 #include "schema.h"
+#include "values.h"
 
 namespace kvs {
 
@@ -15,21 +22,15 @@ class Matroska {
   static void TracksEnd(StreamParser& p, bool complete);
   static bool TrackEntryStart(StreamParser& p);
   static void TrackEntryEnd(StreamParser& p, bool complete);
-  static void TrackNumber(StreamParser& p, const Value& v);
-  static void TrackUid(StreamParser& p, const Value& v);
-  static void TrackType(StreamParser& p, const Value& v);
-  static void CodecId(StreamParser& p, const Value& v);
-  static void CodecName(StreamParser& p, const Value& v);
+  // A TrackEntry field set from its value: a row names the field, no handler of its own.
+  template <std::uint64_t TrackInfo::*Field>
+  static void TrackNumberField(StreamParser& p, const Value& v);
+  template <std::optional<std::uint64_t> TrackInfo::*Field>
+  static void TrackOptionalField(StreamParser& p, const Value& v);
+  template <std::string TrackInfo::*Field>
+  static void TrackStringField(StreamParser& p, const Value& v);
   static void CodecPrivate(StreamParser& p, const Value& v);
-  static void Name(StreamParser& p, const Value& v);
-  static void DefaultDuration(StreamParser& p, const Value& v);
-  static void CodecDelay(StreamParser& p, const Value& v);
-  static void SeekPreRoll(StreamParser& p, const Value& v);
-  static void PixelWidth(StreamParser& p, const Value& v);
-  static void PixelHeight(StreamParser& p, const Value& v);
   static void SamplingFrequency(StreamParser& p, const Value& v);
-  static void Channels(StreamParser& p, const Value& v);
-  static void BitDepth(StreamParser& p, const Value& v);
   // ContentEncodings.
   static bool ContentEncodingStart(StreamParser& p);
   static void ContentEncodingOrder(StreamParser& p, const Value& v);
@@ -57,5 +58,20 @@ class Matroska {
   // Segment.
   static void SegmentEnd(StreamParser& p, bool complete);
 };
+
+template <std::uint64_t TrackInfo::*Field>
+void Matroska::TrackNumberField(StreamParser& p, const Value& v) {
+  p.track_.*Field = v.number;
+}
+
+template <std::optional<std::uint64_t> TrackInfo::*Field>
+void Matroska::TrackOptionalField(StreamParser& p, const Value& v) {
+  p.track_.*Field = v.number;
+}
+
+template <std::string TrackInfo::*Field>
+void Matroska::TrackStringField(StreamParser& p, const Value& v) {
+  p.track_.*Field = ReadString(v.data, v.size);
+}
 
 }  // namespace kvs

@@ -12,7 +12,8 @@ constexpr std::uint32_t P(Id id) { return static_cast<std::uint32_t>(id); }
 
 using M = Matroska;
 
-// Rows are searched in order: the elements of every frame come first.
+// Rows are searched in order: the elements of every frame come first. A TrackEntry field is one row
+// naming the TrackInfo member it fills (plus the member in kvs_parser/types.h).
 const ElementSpec kSchema[] = {
     // id                       parent                    kind            name
     {Id::kSimpleBlock, P(Id::kCluster), Kind::kBlock, "SimpleBlock"},
@@ -48,23 +49,23 @@ const ElementSpec kSchema[] = {
 
     // Tracks.
     {Id::kTrackEntry, P(Id::kTracks), Kind::kMaster, "TrackEntry", nullptr, M::TrackEntryStart, M::TrackEntryEnd},
-    {Id::kTrackNumber, P(Id::kTrackEntry), Kind::kUnsigned, "TrackNumber", M::TrackNumber},
-    {Id::kTrackUid, P(Id::kTrackEntry), Kind::kUnsigned, "TrackUID", M::TrackUid},
-    {Id::kTrackType, P(Id::kTrackEntry), Kind::kUnsigned, "TrackType", M::TrackType},
-    {Id::kCodecId, P(Id::kTrackEntry), Kind::kString, "CodecID", M::CodecId},
-    {Id::kCodecName, P(Id::kTrackEntry), Kind::kString, "CodecName", M::CodecName},
+    {Id::kTrackNumber, P(Id::kTrackEntry), Kind::kUnsigned, "TrackNumber", M::TrackNumberField<&TrackInfo::number>},
+    {Id::kTrackUid, P(Id::kTrackEntry), Kind::kUnsigned, "TrackUID", M::TrackNumberField<&TrackInfo::uid>},
+    {Id::kTrackType, P(Id::kTrackEntry), Kind::kUnsigned, "TrackType", M::TrackNumberField<&TrackInfo::type>},
+    {Id::kCodecId, P(Id::kTrackEntry), Kind::kString, "CodecID", M::TrackStringField<&TrackInfo::codec_id>},
+    {Id::kCodecName, P(Id::kTrackEntry), Kind::kString, "CodecName", M::TrackStringField<&TrackInfo::codec_name>},
     {Id::kCodecPrivate, P(Id::kTrackEntry), Kind::kBinary, "CodecPrivate", M::CodecPrivate},
-    {Id::kName, P(Id::kTrackEntry), Kind::kString, "Name", M::Name},
-    {Id::kDefaultDuration, P(Id::kTrackEntry), Kind::kUnsigned, "DefaultDuration", M::DefaultDuration},
-    {Id::kCodecDelay, P(Id::kTrackEntry), Kind::kUnsigned, "CodecDelay", M::CodecDelay},
-    {Id::kSeekPreRoll, P(Id::kTrackEntry), Kind::kUnsigned, "SeekPreRoll", M::SeekPreRoll},
+    {Id::kName, P(Id::kTrackEntry), Kind::kString, "Name", M::TrackStringField<&TrackInfo::name>},
+    {Id::kDefaultDuration, P(Id::kTrackEntry), Kind::kUnsigned, "DefaultDuration", M::TrackOptionalField<&TrackInfo::default_duration_ns>},
+    {Id::kCodecDelay, P(Id::kTrackEntry), Kind::kUnsigned, "CodecDelay", M::TrackOptionalField<&TrackInfo::codec_delay_ns>},
+    {Id::kSeekPreRoll, P(Id::kTrackEntry), Kind::kUnsigned, "SeekPreRoll", M::TrackOptionalField<&TrackInfo::seek_pre_roll_ns>},
     {Id::kVideo, P(Id::kTrackEntry), Kind::kMaster, "Video"},
-    {Id::kPixelWidth, P(Id::kVideo), Kind::kUnsigned, "PixelWidth", M::PixelWidth},
-    {Id::kPixelHeight, P(Id::kVideo), Kind::kUnsigned, "PixelHeight", M::PixelHeight},
+    {Id::kPixelWidth, P(Id::kVideo), Kind::kUnsigned, "PixelWidth", M::TrackOptionalField<&TrackInfo::pixel_width>},
+    {Id::kPixelHeight, P(Id::kVideo), Kind::kUnsigned, "PixelHeight", M::TrackOptionalField<&TrackInfo::pixel_height>},
     {Id::kAudio, P(Id::kTrackEntry), Kind::kMaster, "Audio"},
     {Id::kSamplingFrequency, P(Id::kAudio), Kind::kFloat, "SamplingFrequency", M::SamplingFrequency},
-    {Id::kChannels, P(Id::kAudio), Kind::kUnsigned, "Channels", M::Channels},
-    {Id::kBitDepth, P(Id::kAudio), Kind::kUnsigned, "BitDepth", M::BitDepth},
+    {Id::kChannels, P(Id::kAudio), Kind::kUnsigned, "Channels", M::TrackOptionalField<&TrackInfo::channels>},
+    {Id::kBitDepth, P(Id::kAudio), Kind::kUnsigned, "BitDepth", M::TrackOptionalField<&TrackInfo::bit_depth>},
     {Id::kContentEncodings, P(Id::kTrackEntry), Kind::kMaster, "ContentEncodings"},
     {Id::kContentEncoding, P(Id::kContentEncodings), Kind::kMaster, "ContentEncoding", nullptr,
      M::ContentEncodingStart},
