@@ -65,7 +65,8 @@ class EventCollector : public Callback {
       ~Reset() { flag = false; }
     } reset{filter->in_callback};
     try {
-      const py::object keep = filter->on_frame_begin(MakeHeader(frame));
+      const py::object callback = filter->on_frame_begin;  // kept alive even if it replaces itself
+      const py::object keep = callback(MakeHeader(frame));
       return keep.is(py::bool_(false)) ? FrameAction::kSkip : FrameAction::kRead;
     } catch (py::error_already_set& error) {
       if (!filter->error) filter->error.emplace(std::move(error));
