@@ -4,10 +4,13 @@ SeekPreRoll, and lace times from DefaultDuration."""
 
 from __future__ import annotations
 
+import io
 import random
 import zlib
 from pathlib import Path
 from typing import List, Tuple
+
+import av
 
 import kvs_parser
 from kvs_parser import KVSStreamParser
@@ -46,6 +49,18 @@ def test_random_bytes_between_fragments_no_longer_swallow_the_following_ones(fix
     # The case that used to swallow them: an "element" claiming more bytes than all that follows.
     claim = element_header(0x4DBB, len(data))
     assert frames_of(data[:cut] + claim + data[cut:]) == expected
+
+
+def ffmpeg_packets(data: bytes) -> int:
+    with av.open(io.BytesIO(data), format="matroska") as container:
+        return sum(1 for packet in container.demux() if packet.size)
+
+
+def test_after_an_element_claiming_more_than_follows_both_we_and_ffmpeg_keep_every_frame(fixtures: Path) -> None:
+    data = (fixtures / "kvs" / "output_get_media.mkv").read_bytes()
+    cut = data.find(EBML_HEADER, 4)
+    damaged = data[:cut] + element_header(0x4DBB, len(data)) + data[cut:]
+    assert len(frames_of(damaged)) == ffmpeg_packets(damaged) == ffmpeg_packets(data) == len(frames_of(data))
 
 
 def track(number: int, codec: str, *children: bytes) -> bytes:
