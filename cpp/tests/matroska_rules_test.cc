@@ -211,6 +211,26 @@ void ZlibFramesAndCodecPrivateAreInflated() {
 #endif
 }
 
+void EncodingsAreUndoneHighestOrderFirst() {
+#ifdef KVS_PARSER_HAVE_ZLIB
+  // Written as zlib (order 0) then header stripping of the zlib header (order 1): read back in reverse.
+  const Bytes payload(500, 0x33);
+  const Bytes deflated = Deflate(payload);
+  const Bytes header(deflated.begin(), deflated.begin() + 2);
+  const Bytes stored(deflated.begin() + 2, deflated.end());
+  const Bytes encodings = Element(0x6D80, Cat({Element(0x6240, Cat({Uint(0x5031, 0), Uint(0x5033, 0),
+                                                                    Element(0x5034, Uint(0x4254, 0))})),
+                                               Element(0x6240, Cat({Uint(0x5031, 1), Uint(0x5033, 0),
+                                                                    Element(0x5034, Cat({Uint(0x4254, 3),
+                                                                                         Element(0x4255, header)}))}))}));
+  Recorder rec;
+  Parse(Fragment("1", Track(1, "V_VP8", encodings), SimpleBlock(1, 0, true, stored)), &rec);
+  CHECK(rec.payloads.size() == 1 && rec.payloads[0] == payload);
+  CHECK(rec.errors.empty());
+  CHECK(rec.tracks.size() == 1 && rec.tracks[0].content_encodings.size() == 2);
+#endif
+}
+
 void UndecodableFramesAreFlaggedAndBounded() {
 #ifdef KVS_PARSER_HAVE_ZLIB
   // A corrupt zlib stream, and a "zlib bomb" past max_frame_size: reported, handed out as stored.
@@ -282,6 +302,7 @@ int main() {
   RUN_TEST(ElementNotValidInAnUnknownSizeClusterEndsIt);
   RUN_TEST(HeaderStrippingIsUndone);
   RUN_TEST(ZlibFramesAndCodecPrivateAreInflated);
+  RUN_TEST(EncodingsAreUndoneHighestOrderFirst);
   RUN_TEST(UndecodableFramesAreFlaggedAndBounded);
   RUN_TEST(LacesAreSpacedByDefaultDuration);
   RUN_TEST(SkippedBlocksAreNeverCopied);
