@@ -141,7 +141,7 @@ step "fresh venv: build and install from the sdist, smoke test and a quick subse
   cd "$SUITE"
   "$WORK/sdist-venv/bin/python" - <<'PY'
 import kvs_parser
-from kvs_parser.mkv.ebml import element, master, string_element, uint_element
+from kvs_parser.mkv._ebml import element, master, string_element, uint_element
 
 # EBML header, an unknown-size Segment, one Cluster at 1000 ms with one keyframe 33 ms into it.
 block = element(0xA3, bytes([0x81, 0x00, 0x21, 0x80]) + b"frame-bytes")

@@ -7,7 +7,7 @@ import pytest
 
 from decode_media import RED, Block, Stream, Track, encode, encode_annex_b, frame_index, level
 from kvs_parser.decode import DecodedFrame, DecodeOptions, FrameDecoder, UnsupportedCodecError
-from kvs_parser.decode.codecs import codec_spec, is_annex_b
+from kvs_parser.decode._codecs import codec_spec, is_annex_b
 
 
 def decode_all(stream: Stream, options: DecodeOptions | None = None) -> tuple[list[DecodedFrame], FrameDecoder]:

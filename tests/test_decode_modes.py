@@ -19,7 +19,7 @@ from kvs_parser.decode import (
     FpsSampler,
     FrameDecoder,
 )
-from kvs_parser.decode.pyav_backend import PyAVBackend, PyAVTrackDecoder
+from kvs_parser.decode._pyav_backend import PyAVBackend, PyAVTrackDecoder
 
 
 @dataclass

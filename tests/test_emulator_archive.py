@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
 from kvs_parser.mkv import FragmentWriter, Frame, start_tags
-from kvs_parser.mkv.kvs import FragmentInfo
+from kvs_parser.mkv._kvs import FragmentInfo
 from kvs_parser.mkv.walk import split_fragments
 
 pytestmark = pytest.mark.timeout(60)

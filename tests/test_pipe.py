@@ -14,7 +14,7 @@ import pytest
 
 from kvs_parser.cli import main
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
-from kvs_parser.emulator.encode import VideoSpec, encode_gop
+from kvs_parser.emulator._encode import VideoSpec, encode_gop
 from kvs_parser.mkv import CODEC_IDS, FragmentInfo, FragmentWriter, Frame, TrackSpec, start_tags
 
 pytestmark = pytest.mark.timeout(60)

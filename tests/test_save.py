@@ -13,7 +13,7 @@ import pytest
 
 from kvs_parser import iter_fragments, iter_frames
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
-from kvs_parser.emulator.encode import VideoSpec, encode_gop
+from kvs_parser.emulator._encode import VideoSpec, encode_gop
 from kvs_parser.mkv import CODEC_IDS, FragmentInfo, FragmentWriter, Frame, Id, TrackSpec, start_tags
 from kvs_parser.mkv.walk import parse
 from kvs_parser.save import FragmentFilter, save_fragments

@@ -24,7 +24,7 @@ from typing import Any, Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .decode.model import DecodeOptions
+from .decode._model import DecodeOptions
 from .errors import KVSError
 from .queue import QueuePolicy
 

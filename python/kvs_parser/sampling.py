@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Deque, Dict, Iterable, Iterator, Optional, Union
 
 from ._kvsparser import Frame, StreamParser
-from .decode.sampler import FpsSampler
+from .decode._sampler import FpsSampler
 from .iterators import ByteSource, iter_chunks
 
 TagValue = Union[str, bytes]

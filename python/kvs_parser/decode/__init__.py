@@ -1,9 +1,9 @@
 """Decoding of parsed KVS frames behind a small backend interface (PyAV on the CPU by default)."""
 
-from .backend import DEFAULT_BACKEND, BackendFactory, BackendRegistry, DecoderBackend, TrackDecoder
-from .codecs import UnsupportedCodecError, supported_codec_ids
-from .decoder import FrameDecoder, is_video_track
-from .model import (
+from ._backend import DEFAULT_BACKEND, BackendFactory, BackendRegistry, DecoderBackend, TrackDecoder
+from ._codecs import UnsupportedCodecError, supported_codec_ids
+from ._decoder import FrameDecoder, is_video_track
+from ._model import (
     PIXEL_FORMATS,
     DecodedFrame,
     DecodeOptions,
@@ -13,7 +13,7 @@ from .model import (
     PixelFormat,
     TrackInfo,
 )
-from .sampler import FpsSampler
+from ._sampler import FpsSampler
 
 __all__ = [
     "DEFAULT_BACKEND",

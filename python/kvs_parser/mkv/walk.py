@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from .blocks import FLAG_DISCARDABLE, FLAG_INVISIBLE, FLAG_KEYFRAME, Lacing
-from .ids import Id
+from ._blocks import FLAG_DISCARDABLE, FLAG_INVISIBLE, FLAG_KEYFRAME, Lacing
+from ._ids import Id
 
 MASTERS = frozenset(
     {Id.EBML, Id.SEGMENT, Id.INFO, Id.TRACKS, Id.TRACK_ENTRY, Id.VIDEO, Id.AUDIO, Id.CLUSTER, Id.BLOCK_GROUP,
