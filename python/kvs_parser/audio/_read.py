@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .._kvsparser import StreamParser as KVSStreamParser
+from .._kvsparser import KVSStreamParser
 from ..iterators import ByteSource, iter_chunks
 from ._codecs import audio_codec
 from ._decoder import AudioDecoder

@@ -5,13 +5,12 @@ from ._codecs import UnsupportedCodecError, supported_codec_ids
 from ._decoder import FrameDecoder, is_video_track
 from ._model import (
     PIXEL_FORMATS,
-    DecodedFrame,
+    DecodedPicture,
     DecodeOptions,
     DecodeStats,
     EncodedFrame,
     LatencyMode,
     PixelFormat,
-    TrackInfo,
 )
 from ._sampler import FpsSampler
 
@@ -22,7 +21,7 @@ __all__ = [
     "BackendRegistry",
     "DecodeOptions",
     "DecodeStats",
-    "DecodedFrame",
+    "DecodedPicture",
     "DecoderBackend",
     "EncodedFrame",
     "FpsSampler",
@@ -30,7 +29,6 @@ __all__ = [
     "LatencyMode",
     "PixelFormat",
     "TrackDecoder",
-    "TrackInfo",
     "UnsupportedCodecError",
     "is_video_track",
     "supported_codec_ids",

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Protocol
 
-from ._model import DecodedFrame, DecodeOptions, DecodeStats, EncodedFrame, TrackInfo
+from .._kvsparser import TrackInfo
+from ._model import DecodedPicture, DecodeOptions, DecodeStats, EncodedFrame
 from ._sampler import FpsSampler
 
 DEFAULT_BACKEND = "pyav"
@@ -20,11 +21,11 @@ class TrackDecoder(Protocol):
 
     stats: DecodeStats
 
-    def decode(self, frame: EncodedFrame) -> list[DecodedFrame]:
+    def decode(self, frame: EncodedFrame) -> list[DecodedPicture]:
         """Send one frame; return the pictures that became ready (possibly none, never raises on bad data)."""
         ...
 
-    def flush(self) -> list[DecodedFrame]:
+    def flush(self) -> list[DecodedPicture]:
         """Return the pictures still held by the decoder; the decoder stays usable afterwards."""
         ...
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from .._kvsparser import TrackInfo
 from ..errors import KVSError
-from ._model import TrackInfo
 
 # CodecID -> FFmpeg decoder. The native VP9 decoder is preferred over libvpx: faster, slice-threaded.
 _DECODERS = {

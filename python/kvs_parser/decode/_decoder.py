@@ -6,9 +6,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Union
 
+from .._kvsparser import TrackInfo
 from ._backend import DEFAULT_BACKEND, BackendRegistry, DecoderBackend, TrackDecoder
 from ._codecs import TrackKey, UnsupportedCodecError, track_key
-from ._model import TRACK_TYPE_VIDEO, DecodedFrame, DecodeOptions, DecodeStats, EncodedFrame, TrackInfo
+from ._model import TRACK_TYPE_VIDEO, DecodedPicture, DecodeOptions, DecodeStats, EncodedFrame
 from ._sampler import FpsSampler
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,8 @@ class FrameDecoder:
                 total.add(state.decoder.stats)
         return total
 
-    def update_tracks(self, tracks: Iterable[TrackInfo]) -> list[DecodedFrame]:
-        out: list[DecodedFrame] = []
+    def update_tracks(self, tracks: Iterable[TrackInfo]) -> list[DecodedPicture]:
+        out: list[DecodedPicture] = []
         seen: set[int] = set()
         for track in tracks:
             if not is_video_track(track):
@@ -82,7 +83,7 @@ class FrameDecoder:
             log.warning("%s; its frames are skipped", error)
             return None
 
-    def _retire(self, state: _TrackState) -> list[DecodedFrame]:
+    def _retire(self, state: _TrackState) -> list[DecodedPicture]:
         if state.decoder is None:
             return []
         try:
@@ -92,7 +93,7 @@ class FrameDecoder:
             self._closed_stats.add(state.decoder.stats)
             state.decoder = None
 
-    def decode(self, frame: EncodedFrame) -> list[DecodedFrame]:
+    def decode(self, frame: EncodedFrame) -> list[DecodedPicture]:
         state = self._tracks.get(frame.track_number)
         if state is None:
             return []  # not a video track, or no Tracks seen yet
@@ -102,9 +103,9 @@ class FrameDecoder:
             return []
         return state.decoder.decode(frame)
 
-    def flush(self) -> list[DecodedFrame]:
+    def flush(self) -> list[DecodedPicture]:
         """Return every picture still held by the decoders (at the end of a stream)."""
-        out: list[DecodedFrame] = []
+        out: list[DecodedPicture] = []
         for state in self._tracks.values():
             if state.decoder is not None:
                 out += state.decoder.flush()

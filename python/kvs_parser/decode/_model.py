@@ -1,7 +1,7 @@
-"""Duck-typed inputs from the parser, the decoded output, and decode options.
+"""The decoders' input frame (duck-typed), the decoded picture, and decode options.
 
-The native parser's frame and track objects are not importable yet, so the decoders depend only on the
-attributes below (``typing.Protocol``); test dataclasses satisfy them just as well.
+Tracks are the parser's ``kvs_parser.TrackInfo``. Frames are read through the attributes below
+(``typing.Protocol``), so the native ``ParsedFrame`` and test dataclasses serve alike.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ TRACK_TYPE_VIDEO = 1
 class EncodedFrame(Protocol):
     """One Matroska block as the parser hands it over (the attributes the decoders read).
 
-    Read-only properties, so both the native ``Frame`` and plain (frozen) dataclasses satisfy it.
+    Read-only properties, so both the native ``ParsedFrame`` and plain (frozen) dataclasses satisfy it.
     """
 
     @property
@@ -41,28 +41,11 @@ class EncodedFrame(Protocol):
     def fragment_number(self) -> Optional[str]: ...
 
 
-class TrackInfo(Protocol):
-    """One Matroska TrackEntry (the attributes the decoders read)."""
-
-    @property
-    def number(self) -> int: ...
-    @property
-    def type(self) -> int: ...
-    @property
-    def codec_id(self) -> str: ...
-    @property
-    def codec_private(self) -> bytes: ...
-    @property
-    def pixel_width(self) -> Optional[int]: ...
-    @property
-    def pixel_height(self) -> Optional[int]: ...
-
-
 @dataclass(frozen=True)
 class DecodeOptions:
     """How decoded pictures are handed to the caller.
 
-    pixel_format: layout of ``DecodedFrame.image``. ``bgr24`` is the default because ``read_frame()``
+    pixel_format: layout of ``DecodedPicture.image``. ``bgr24`` is the default because ``read_frame()``
         mirrors OpenCV's ``VideoCapture.read()``; ``yuv420p`` gives the planar I420 buffer, shape (h*3/2, w).
     width, height: resize target done by libswscale in the same pass as the colour conversion. Give one and
         the other follows the aspect ratio (rounded to even); give neither to keep the coded size.
@@ -98,7 +81,7 @@ class DecodeOptions:
 
 
 @dataclass(frozen=True)
-class DecodedFrame:
+class DecodedPicture:
     """A decoded picture with the absolute timestamps of the block it came from.
 
     ``image`` is a numpy array for CPU backends; a GPU backend may put a device array there and says so

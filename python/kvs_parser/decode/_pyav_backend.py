@@ -9,8 +9,9 @@ from typing import Optional
 
 import av
 
+from .._kvsparser import TrackInfo
 from ._codecs import codec_spec
-from ._model import DecodedFrame, DecodeOptions, DecodeStats, EncodedFrame, TrackInfo
+from ._model import DecodedPicture, DecodeOptions, DecodeStats, EncodedFrame
 from ._sampler import FpsSampler
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class PyAVTrackDecoder:
             self._ctx.flush_buffers()  # drop references built on bad data
         log.debug("track %d: %s, skipping to the next keyframe: %s", self._track_number, what, error)
 
-    def decode(self, frame: EncodedFrame) -> list[DecodedFrame]:
+    def decode(self, frame: EncodedFrame) -> list[DecodedPicture]:
         self.stats.frames_in += 1
         data = frame.data
         if (self._need_keyframe and not frame.is_keyframe) or len(data) == 0:
@@ -125,7 +126,7 @@ class PyAVTrackDecoder:
         finally:
             self._ctx.flush_buffers()  # leaves draining mode so the context takes packets again
 
-    def flush(self) -> list[DecodedFrame]:
+    def flush(self) -> list[DecodedPicture]:
         if self._ctx is None:
             return []
         try:
@@ -141,8 +142,8 @@ class PyAVTrackDecoder:
         self._ctx = None  # PyAV frees the FFmpeg context when the object goes
         self._pending.clear()
 
-    def _convert(self, pictures: list[av.VideoFrame]) -> list[DecodedFrame]:
-        out: list[DecodedFrame] = []
+    def _convert(self, pictures: list[av.VideoFrame]) -> list[DecodedPicture]:
+        out: list[DecodedPicture] = []
         for picture in pictures:
             self.stats.frames_decoded += 1
             meta = self._pending.pop(picture.pts, None) if picture.pts is not None else None
@@ -159,11 +160,11 @@ class PyAVTrackDecoder:
         self.stats.frames_out += len(out)
         return out
 
-    def _to_decoded(self, picture: av.VideoFrame, meta: _BlockMeta) -> DecodedFrame:
+    def _to_decoded(self, picture: av.VideoFrame, meta: _BlockMeta) -> DecodedPicture:
         width, height = output_size(self._options, picture.width, picture.height)
         # One libswscale pass does both the pixel format conversion and the resize.
         image = picture.to_ndarray(format=self._options.pixel_format, width=width, height=height)
-        return DecodedFrame(
+        return DecodedPicture(
             image=image,
             pixel_format=self._options.pixel_format,
             width=width,

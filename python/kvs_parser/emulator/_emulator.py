@@ -7,7 +7,7 @@ import re
 import threading
 from typing import Any, Dict, List, Optional, Sequence, Set
 
-from ..mkv import FragmentWriter, Frame, TrackSpec, start_tags
+from ..mkv import Block, FragmentWriter, TrackSpec, start_tags
 from ._camera import SyntheticCamera
 from ._errors import AwsError
 from ._faults import Fault, FaultPlan, FaultRule
@@ -113,7 +113,7 @@ class Emulator:
         return self.add_frames_stream(name, media.tracks, media.fragments, server_start_ms=server_start_ms)
 
     def add_frames_stream(
-        self, name: str, tracks: Sequence[TrackSpec], fragments: Sequence[Sequence[Frame]], *,
+        self, name: str, tracks: Sequence[TrackSpec], fragments: Sequence[Sequence[Block]], *,
         server_start_ms: Optional[int] = None, media_type: str = "video/h264",
     ) -> Stream:
         """A finished stream of the given fragments (block timecodes in ms from the stream start), e.g.

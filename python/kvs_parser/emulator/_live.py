@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from ..mkv import Frame
+from ..mkv import Block
 from ._camera import SyntheticCamera
 from ._store import Stream, now_ms
 
@@ -53,7 +53,7 @@ class LiveFeeder:
                     delay = start + index * camera.frame_interval - time.monotonic()
                     if delay > 0 and self.stop.wait(delay):
                         break
-                    frame = Frame(1, camera.timecode(index), data, keyframe=offset == 0)
+                    frame = Block(1, camera.timecode(index), data, keyframe=offset == 0)
                     self.stream.append_frame(fragment, frame)
                     index += 1
                     if camera.max_frames is not None and index >= camera.max_frames:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, Iterable, Optional, Tuple
 
-from ..mkv import FragmentWriter, Frame, TrackSpec
+from ..mkv import Block, FragmentWriter, TrackSpec
 from ..mkv._kvs import Tags
 from ._camera import SyntheticCamera, index_from_timecode
 from ._emulator import Emulator
@@ -66,7 +66,7 @@ class ScheduledTracksWriter(FragmentWriter):
     def prefix(self, tags: Tags, cluster_timecode: int, blocks_size: Optional[int] = None) -> bytes:
         return self._at(cluster_timecode).prefix(tags, cluster_timecode, blocks_size)
 
-    def fragment(self, frames: Iterable[Frame], tags: Tags = (), trailing_tags: Tags = (),
+    def fragment(self, frames: Iterable[Block], tags: Tags = (), trailing_tags: Tags = (),
                  cluster_timecode: Optional[int] = None) -> bytes:
         frames = list(frames)
         start = min((f.timecode for f in frames), default=0) if cluster_timecode is None else cluster_timecode

@@ -7,13 +7,13 @@ from typing import List, Tuple
 
 import av
 
-from ..mkv import CODEC_IDS, TRACK_TYPE_AUDIO, TRACK_TYPE_VIDEO, Frame, TrackSpec
+from ..mkv import CODEC_IDS, TRACK_TYPE_AUDIO, TRACK_TYPE_VIDEO, Block, TrackSpec
 
 
 @dataclass(frozen=True)
 class FileMedia:
     tracks: Tuple[TrackSpec, ...]
-    fragments: Tuple[Tuple[Frame, ...], ...]  # block timecodes in ms from the file start
+    fragments: Tuple[Tuple[Block, ...], ...]  # block timecodes in ms from the file start
 
 
 def _track(number: int, stream: av.stream.Stream) -> TrackSpec:
@@ -41,7 +41,7 @@ def load_file(path: str, min_fragment_ms: int = 0) -> FileMedia:
             raise ValueError(f"{path}: no video stream to cut fragments at")
         tracks = tuple(_track(i + 1, s) for i, s in enumerate(streams))
         numbers = {s.index: i + 1 for i, s in enumerate(streams)}
-        fragments: List[List[Frame]] = []
+        fragments: List[List[Block]] = []
         for packet in container.demux(streams):
             if packet.size == 0 or packet.pts is None:
                 continue
@@ -55,7 +55,7 @@ def load_file(path: str, min_fragment_ms: int = 0) -> FileMedia:
             if not fragments:
                 continue  # media before the first video keyframe cannot start a fragment
             duration = round(float(packet.duration * packet.time_base) * 1000) if packet.duration else None
-            frame = Frame(numbers[packet.stream.index], timecode, bytes(packet), keyframe=packet.is_keyframe,
+            frame = Block(numbers[packet.stream.index], timecode, bytes(packet), keyframe=packet.is_keyframe,
                           duration=None if is_video else duration)
             fragments[-1].append(frame)
     return FileMedia(tracks, tuple(tuple(f) for f in fragments))

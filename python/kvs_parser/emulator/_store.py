@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
-from ..mkv import FragmentInfo, Frame, TrackSpec
+from ..mkv import Block, FragmentInfo, TrackSpec
 
 # Real fragment numbers are 47-digit decimals that grow by 2**92 per fragment (see the fixtures).
 FRAGMENT_NUMBER_BASE = 91343852333181432392682062607743920146159169392
@@ -29,7 +29,7 @@ class Fragment:
     producer_ms: int
     server_ms: int
     start_timecode: int
-    frames: List[Frame] = field(default_factory=list)
+    frames: List[Block] = field(default_factory=list)
     complete: bool = False
     size_bytes: int = 0
 
@@ -76,7 +76,7 @@ class Stream:
             self.cond.notify_all()
             return fragment
 
-    def append_frame(self, fragment: Fragment, frame: Frame) -> None:
+    def append_frame(self, fragment: Fragment, frame: Block) -> None:
         with self.cond:
             fragment.frames.append(frame)
             self.cond.notify_all()
@@ -109,7 +109,7 @@ class Stream:
             self.cond.wait_for(lambda: self.closed or seq - self.dropped < len(self.fragments), timeout)
             return self.fragment_at(seq)
 
-    def wait_frames(self, fragment: Fragment, have: int, timeout: float) -> Tuple[List[Frame], bool]:
+    def wait_frames(self, fragment: Fragment, have: int, timeout: float) -> Tuple[List[Block], bool]:
         """Frames after the first `have` (waiting up to `timeout` for one); whether the fragment is done."""
         with self.cond:
             done = lambda: fragment.complete or self.closed or len(fragment.frames) > have  # noqa: E731

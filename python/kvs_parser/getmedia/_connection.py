@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Deque, Iterator, Optional
 
 from .._aws.errors import CONNECTION_ERRORS
-from .._kvsparser import ParserLimits
-from .._kvsparser import StreamParser as KVSStreamParser
+from .._kvsparser import KVSStreamParser, ParserLimits
 from ..errors import TruncatedStreamError
 from . import _body as body_io
 from ._counters import CounterBox

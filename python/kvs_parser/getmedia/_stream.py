@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, Iterator, Optional
 from .._aws.backoff import Backoff, RetryPolicy
 from .._aws.endpoint import EndpointResolver
 from .._aws.errors import CONNECTION_ERRORS, RetriesExhaustedError, fatal_error, is_throttle
-from .._kvsparser import FragmentMetadata, Frame, ParserLimits
+from .._kvsparser import FragmentMetadata, ParsedFrame, ParserLimits
 from . import _body as body_io
 from ._connection import END, RENEW, STOPPED, Connection, TracksUpdate
 from ._counters import CounterBox, GetMediaCounters
@@ -41,7 +41,7 @@ class GetMediaStream:
         ref: Dict[str, str],
         start: StartSelector,
         *,
-        on_frame: Optional[Callable[[Frame], Any]] = None,
+        on_frame: Optional[Callable[[ParsedFrame], Any]] = None,
         on_fragment: Optional[Callable[[FragmentMetadata], Any]] = None,
         on_reset: Optional[Callable[[Reset], Any]] = None,
         on_tracks: Optional[Callable[[list], Any]] = None,
@@ -81,7 +81,7 @@ class GetMediaStream:
         self.error: Optional[BaseException] = None  # what ended a start()ed stream, if it failed
 
     # -- the two APIs --
-    def frames(self) -> Iterator[Frame]:
+    def frames(self) -> Iterator[ParsedFrame]:
         """Frames as they arrive; ends after stop() or (follow=False) at the end of the data. on_fragment
         on_reset and on_tracks are still called. Raises the typed fatal errors and RetriesExhaustedError."""
         with self._lock:
@@ -90,7 +90,7 @@ class GetMediaStream:
             self._busy = True
         try:
             for item in self._events():
-                if isinstance(item, Frame):
+                if isinstance(item, ParsedFrame):
                     self._counters.add(frames=1)
                     yield item
                 elif isinstance(item, TracksUpdate):

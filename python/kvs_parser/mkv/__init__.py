@@ -6,7 +6,7 @@ the native extension nor PyAV.
 
 from __future__ import annotations
 
-from ._blocks import Frame, Lacing, block_group, encode_block, simple_block
+from ._blocks import Block, Lacing, block_group, encode_block, simple_block
 from ._ebml import (
     binary_element,
     element,
@@ -61,9 +61,9 @@ __all__ = [
     "TAG_SERVER_TIMESTAMP",
     "TRACK_TYPE_AUDIO",
     "TRACK_TYPE_VIDEO",
+    "Block",
     "FragmentInfo",
     "FragmentWriter",
-    "Frame",
     "Id",
     "Lacing",
     "TrackSpec",

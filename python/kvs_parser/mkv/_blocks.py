@@ -25,7 +25,7 @@ FLAG_DISCARDABLE = 0x01  # SimpleBlock only
 
 
 @dataclass(frozen=True)
-class Frame:
+class Block:
     """One block to write. `timecode` is absolute, in TimecodeScale units; several `data` laces one block."""
 
     track: int
@@ -75,7 +75,7 @@ def lace_header(lacing: Lacing, laces: Sequence[bytes]) -> bytes:
     return head + b"".join(out)
 
 
-def block_payload(frame: Frame, cluster_timecode: int, *, simple: bool) -> bytes:
+def block_payload(frame: Block, cluster_timecode: int, *, simple: bool) -> bytes:
     relative = frame.timecode - cluster_timecode
     if not -32768 <= relative <= 32767:
         raise ValueError(f"block timecode {frame.timecode} too far from cluster timecode {cluster_timecode}")
@@ -90,11 +90,11 @@ def block_payload(frame: Frame, cluster_timecode: int, *, simple: bool) -> bytes
     return header + lace_header(frame.lacing, laces) + b"".join(laces)
 
 
-def simple_block(frame: Frame, cluster_timecode: int) -> bytes:
+def simple_block(frame: Block, cluster_timecode: int) -> bytes:
     return element(Id.SIMPLE_BLOCK, block_payload(frame, cluster_timecode, simple=True))
 
 
-def block_group(frame: Frame, cluster_timecode: int) -> bytes:
+def block_group(frame: Block, cluster_timecode: int) -> bytes:
     """BlockGroup; a non-keyframe without explicit references points at the previous frame (-1 tick)."""
     children = [element(Id.BLOCK, block_payload(frame, cluster_timecode, simple=False))]
     if frame.duration is not None:
@@ -104,7 +104,7 @@ def block_group(frame: Frame, cluster_timecode: int) -> bytes:
     return master(Id.BLOCK_GROUP, children)
 
 
-def encode_block(frame: Frame, cluster_timecode: int, *, block_groups: bool = False) -> bytes:
+def encode_block(frame: Block, cluster_timecode: int, *, block_groups: bool = False) -> bytes:
     """SimpleBlock unless BlockGroup is asked for or needed (duration, explicit references)."""
     if block_groups or frame.duration is not None or frame.references:
         return block_group(frame, cluster_timecode)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence, Tuple
 
-from ._blocks import Frame, encode_block
+from ._blocks import Block, encode_block
 from ._ebml import element_header, master, string_element, uint_element
 from ._ids import Id
 from ._tracks import TrackSpec, tracks_element
@@ -152,14 +152,14 @@ class FragmentWriter:
             + timecode
         )
 
-    def block(self, frame: Frame, cluster_timecode: int) -> bytes:
+    def block(self, frame: Block, cluster_timecode: int) -> bytes:
         return encode_block(frame, cluster_timecode, block_groups=self.block_groups)
 
     def suffix(self, tags: Tags) -> bytes:
         """Streaming form, end: the tags that follow the Cluster (MILLIS_BEHIND_NOW, CONTINUATION_TOKEN)."""
         return tags_element(tags) if tags else b""
 
-    def cluster(self, frames: Iterable[Frame], cluster_timecode: Optional[int] = None) -> bytes:
+    def cluster(self, frames: Iterable[Block], cluster_timecode: Optional[int] = None) -> bytes:
         frames = list(frames)
         if cluster_timecode is None:
             cluster_timecode = min((f.timecode for f in frames), default=0)
@@ -169,7 +169,7 @@ class FragmentWriter:
 
     def fragment(
         self,
-        frames: Iterable[Frame],
+        frames: Iterable[Block],
         tags: Tags = (),
         trailing_tags: Tags = (),
         cluster_timecode: Optional[int] = None,

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, BinaryIO, List, Optional, Tuple
 
-from ..mkv import Frame as BlockFrame
-from ..mkv import Id, element_header, encode_block, master, string_element, tracks_element, uint_element
+from ..mkv import Block, Id, element_header, encode_block, master, string_element, tracks_element, uint_element
 from ..mkv._kvs import ebml_header
 from ..save._merge import tracks_key
 from ..save._writer import MAX_RELATIVE, track_spec
@@ -57,7 +56,7 @@ class LiveMkvWriter:
                 or not 0 <= timecode - self._cluster_time <= MAX_RELATIVE):
             self.out.write(element_header(Id.CLUSTER, None) + uint_element(Id.TIMECODE, timecode))
             self._cluster_time, self._fragment = timecode, frame.fragment_number
-        block = BlockFrame(frame.track_number, timecode, bytes(frame), keyframe=frame.is_keyframe,
+        block = Block(frame.track_number, timecode, bytes(frame), keyframe=frame.is_keyframe,
                            invisible=frame.is_invisible, discardable=frame.is_discardable, duration=frame.duration)
         self.out.write(encode_block(block, self._cluster_time))
         self.out.flush()

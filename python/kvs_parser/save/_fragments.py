@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Deque, Iterator, List, Optional, Tuple
 
-from .._kvsparser import FragmentMetadata, Frame, StreamParser, TrackInfo
+from .._kvsparser import FragmentMetadata, KVSStreamParser, ParsedFrame, TrackInfo
 from ..iterators import ByteSource, iter_chunks
 
 
@@ -15,14 +15,14 @@ class FragmentMedia:
     """One fragment: its Tracks, its frames in order (bytes owned by the frames) and its metadata."""
 
     tracks: Tuple[TrackInfo, ...]
-    frames: List[Frame]
+    frames: List[ParsedFrame]
     metadata: FragmentMetadata
 
 
 @dataclass
 class _Collector:
     tracks: Tuple[TrackInfo, ...] = ()
-    frames: List[Frame] = field(default_factory=list)
+    frames: List[ParsedFrame] = field(default_factory=list)
     done: Deque[FragmentMedia] = field(default_factory=deque)
 
     def on_tracks(self, tracks: List[TrackInfo]) -> None:
@@ -39,7 +39,7 @@ def iter_fragment_media(source: ByteSource, chunk_size: int = 64 * 1024,
     Memory: one fragment's frames at a time."""
     collector = _Collector()
     # The frame callback looks the list up each time: on_fragment_end replaces it.
-    parser = StreamParser(on_frame=lambda frame: collector.frames.append(frame), on_tracks=collector.on_tracks,
+    parser = KVSStreamParser(on_frame=lambda frame: collector.frames.append(frame), on_tracks=collector.on_tracks,
                           on_fragment_end=collector.on_fragment_end, on_error=on_error)
     for chunk in iter_chunks(source, chunk_size):
         parser.parse(chunk)

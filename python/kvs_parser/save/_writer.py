@@ -10,9 +10,10 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple
 
-from .._kvsparser import Frame, TrackInfo
+from .._kvsparser import ParsedFrame, TrackInfo
 from ..mkv import (
     TRACK_TYPE_VIDEO,
+    Block,
     Id,
     TrackSpec,
     element,
@@ -25,7 +26,6 @@ from ..mkv import (
     tracks_element,
     uint_element,
 )
-from ..mkv import Frame as BlockFrame
 from ..mkv._kvs import ebml_header
 
 MAX_RELATIVE = 32767  # a block's timecode is a signed 16-bit offset from its Cluster's
@@ -98,7 +98,7 @@ class MkvFileWriter:
         self.out.write(element_header(Id.CLUSTER, len(body)) + body)
         self._cluster, self._cluster_time = [], None
 
-    def add(self, frame: Frame) -> None:
+    def add(self, frame: ParsedFrame) -> None:
         if self._origin is None:
             self._origin = frame.pts_ms
         timecode = max(0, frame.pts_ms - self._origin)
@@ -110,7 +110,7 @@ class MkvFileWriter:
             self._cue(timecode, frame, position, first=True)
         elif frame.is_keyframe and frame.track_number in self._video:
             self._cue(timecode, frame, self._cluster_position(), first=False)
-        block = BlockFrame(frame.track_number, timecode, bytes(frame), keyframe=frame.is_keyframe,
+        block = Block(frame.track_number, timecode, bytes(frame), keyframe=frame.is_keyframe,
                            invisible=frame.is_invisible, discardable=frame.is_discardable, duration=frame.duration)
         self._cluster.append(encode_block(block, self._cluster_time))
         self._note_end(frame.track_number, timecode, frame.duration)
@@ -139,7 +139,7 @@ class MkvFileWriter:
         """Position of the Cluster being buffered (it is written next)."""
         return self.out.tell() - self._segment_start
 
-    def _cue(self, timecode: int, frame: Frame, position: int, *, first: bool) -> None:
+    def _cue(self, timecode: int, frame: ParsedFrame, position: int, *, first: bool) -> None:
         wanted = frame.track_number in self._video and frame.is_keyframe
         repeated = bool(self._cues) and self._cues[-1][:2] == (timecode, frame.track_number)
         if (wanted or (first and not self._video)) and not repeated:

@@ -11,7 +11,7 @@ import threading
 from dataclasses import replace
 from typing import Any, Iterator, Optional, Tuple, Union
 
-from ..decode import DecodedFrame
+from ..decode import DecodedPicture
 from ..metrics import CameraMetrics, KVSMetrics, LatencyRecorder, RateMeter
 from ..queue import Empty, FrameQueue, QueueClosed, QueuePolicy
 from ._errors import FrameTimeout, SourceEnded, SourceNotStarted
@@ -63,7 +63,7 @@ class FrameSource:
     def _interrupt(self) -> None:
         """Wake the reader thread if it is blocked (called by stop() from another thread)."""
 
-    def _emit(self, picture: DecodedFrame, producer_time_ms: Optional[int]) -> bool:
+    def _emit(self, picture: DecodedPicture, producer_time_ms: Optional[int]) -> bool:
         """Queue one picture; False once the source is stopping (the reader should return)."""
         frame = SourceFrame(
             camera_id=self.camera_id, image=picture.image, pixel_format=picture.pixel_format,

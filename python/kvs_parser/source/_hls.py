@@ -14,7 +14,7 @@ import av
 from .._aws.backoff import Backoff
 from .._aws.endpoint import EndpointResolver, client_config, make_session, stream_ref
 from .._aws.errors import fatal_error
-from ..decode import DecodedFrame, DecodeOptions, FpsSampler
+from ..decode import DecodedPicture, DecodeOptions, FpsSampler
 from ..decode._pyav_backend import output_size
 from ..getmedia import RetriesExhaustedError, RetryPolicy
 from ..metrics import KVSMetrics
@@ -151,7 +151,7 @@ class KVSHLSFrameSource(FrameSource):
         width, height = output_size(options, picture.width, picture.height)
         image = picture.to_ndarray(format=options.pixel_format, width=width, height=height)
         absolute = pts_ms >= EPOCH_MS_FLOOR
-        decoded = DecodedFrame(image=image, pixel_format=options.pixel_format, width=width, height=height,
+        decoded = DecodedPicture(image=image, pixel_format=options.pixel_format, width=width, height=height,
                                track_number=1, pts_ms=pts_ms, is_keyframe=bool(picture.key_frame),
                                producer_timestamp_ms=pts_ms if absolute else None)
         return self._emit(decoded, pts_ms if absolute else None)

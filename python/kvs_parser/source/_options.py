@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
-from typing import Any, Optional, Union
+from typing import Optional, Union
 
 from ..decode import DecodeOptions
 from ..getmedia import RetryPolicy, StartSelector
 
-# A getmedia.StartSelector, a name ("NOW", "EARLIEST"), or config.StartSelector (pydantic, has to_boto()).
-StartSpec = Union[StartSelector, str, Any]
+# The one StartSelector, or its command-line spelling ("NOW", "EARLIEST", "fragment:N", ...).
+StartSpec = Union[StartSelector, str]
 
 
 def as_start_selector(value: StartSpec) -> StartSelector:
     if isinstance(value, StartSelector):
         return value
     if isinstance(value, str):
-        name = value.upper()
-        if name == "NOW":
-            return StartSelector.now()
-        if name == "EARLIEST":
-            return StartSelector.earliest()
-        raise ValueError(f"start selector {value!r}: give NOW, EARLIEST or a StartSelector")
-    if hasattr(value, "to_boto"):  # kvs_parser.config.StartSelector
-        api = value.to_boto()
-        stamp: Optional[datetime] = api.get("StartTimestamp")
-        return StartSelector(
-            api["StartSelectorType"],
-            fragment_number=api.get("AfterFragmentNumber"),
-            timestamp=None if stamp is None else stamp.timestamp(),
-            continuation_token=api.get("ContinuationToken"),
-        )
+        return StartSelector.parse(value)
     raise TypeError(f"not a start selector: {value!r}")
 
 

@@ -7,14 +7,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..decode import DecodedFrame
+from ..decode import DecodedPicture
 
 
 def now_ms() -> float:
     return time.time() * 1000
 
 
-def frame_producer_time_ms(frame: DecodedFrame, cluster_pts_ms: Optional[int]) -> Optional[int]:
+def frame_producer_time_ms(frame: DecodedPicture, cluster_pts_ms: Optional[int]) -> Optional[int]:
     """The fragment's producer timestamp plus the frame's offset within the fragment."""
     if frame.producer_timestamp_ms is None or cluster_pts_ms is None:
         return None
@@ -40,6 +40,6 @@ class ProducerClock:
         while len(self._cluster_pts) > self.capacity:
             self._cluster_pts.popitem(last=False)
 
-    def producer_time_ms(self, picture: DecodedFrame) -> Optional[int]:
+    def producer_time_ms(self, picture: DecodedPicture) -> Optional[int]:
         cluster = self._cluster_pts.get(picture.fragment_number) if picture.fragment_number else None
         return frame_producer_time_ms(picture, cluster)
