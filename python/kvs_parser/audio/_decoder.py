@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, List
 
-import av
-import numpy as np
+from .._extras import missing_extra
+
+try:
+    import av
+    import numpy as np
+except ImportError as error:
+    raise missing_extra("decode", error) from error
 
 from ._codecs import AudioCodec
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-import numpy as np
+from .._extras import missing_extra
+
+try:
+    import numpy as np
+except ImportError as error:
+    raise missing_extra("decode", error) from error
 
 from .._kvsparser import KVSStreamParser
 from ..iterators import ByteSource, iter_chunks

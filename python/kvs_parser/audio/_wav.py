@@ -6,7 +6,12 @@ import wave
 from pathlib import Path
 from typing import BinaryIO, Sequence, Union
 
-import numpy as np
+from .._extras import missing_extra
+
+try:
+    import numpy as np
+except ImportError as error:
+    raise missing_extra("decode", error) from error
 
 from ._read import AudioTrack
 

@@ -6,8 +6,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Union
 
-import av
-import numpy as np
+from .._extras import missing_extra
+
+try:
+    import av
+    import numpy as np
+except ImportError as error:
+    raise missing_extra("decode", error) from error
 
 IMAGE_FORMATS = ("jpg", "png")
 

@@ -7,7 +7,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional
 
-import av
+from .._extras import missing_extra
+
+try:
+    import av
+except ImportError as error:
+    raise missing_extra("decode", error) from error
 
 from .._kvsparser import TrackInfo
 from ._codecs import codec_spec

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import List, Tuple
 
-import av
+from .._extras import missing_extra
+
+try:
+    import av
+except ImportError as error:
+    raise missing_extra("emulator", error) from error
 
 from ._nal import avcc, hvcc, length_prefixed, split_annexb
 from ._pattern import draw_index_yuv420p

@@ -5,7 +5,12 @@ Bit i (LSB first) is block i in row-major order of a COLS x ROWS grid over the w
 
 from __future__ import annotations
 
-import numpy as np
+from .._extras import missing_extra
+
+try:
+    import numpy as np
+except ImportError as error:
+    raise missing_extra("emulator", error) from error
 
 COLS = 6
 ROWS = 4

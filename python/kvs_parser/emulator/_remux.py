@@ -6,7 +6,12 @@ from __future__ import annotations
 import io
 from typing import List, Tuple
 
-import av
+from .._extras import missing_extra
+
+try:
+    import av
+except ImportError as error:
+    raise missing_extra("emulator", error) from error
 
 from ..mkv import FragmentWriter, TrackSpec
 

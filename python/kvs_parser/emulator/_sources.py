@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Tuple
 
-import av
+from .._extras import missing_extra
+
+try:
+    import av
+except ImportError as error:
+    raise missing_extra("emulator", error) from error
 
 from ..mkv import CODEC_IDS, TRACK_TYPE_AUDIO, TRACK_TYPE_VIDEO, Block, TrackSpec
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import replace
-from typing import Any, Iterator, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Tuple, Union
 
+from .._recorders import LatencyRecorder, RateMeter
 from ..decode import DecodedPicture
-from ..metrics import CameraMetrics, KVSMetrics, LatencyRecorder, RateMeter
 from ..queue import Empty, FrameQueue, QueueClosed, QueuePolicy
 from ._errors import FrameTimeout, SourceEnded, SourceNotStarted
 from ._frame import SourceCounters, SourceFrame, SourceMetrics
 from ._timing import now_ms
+
+if TYPE_CHECKING:  # prometheus_client is the [app] extra: a source without metrics does not need it
+    from ..metrics import CameraMetrics, KVSMetrics
 
 log = logging.getLogger(__name__)
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import boto3
 
-from ..config import AppConfig, CameraConfig, PlaybackMode
-from ..metrics import KVSMetrics
 from ._base import FrameSource
 from ._getmedia import KVSGetMediaFrameSource
 from ._hls import KVSHLSFrameSource
 from ._options import retry_policy
+
+if TYPE_CHECKING:  # cameras.yaml and metrics are the [app] extra, imported when a config is used
+    from ..config import AppConfig, CameraConfig
+    from ..metrics import KVSMetrics
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,8 @@ def source_from_config(
     app: AppConfig, camera: CameraConfig, *, metrics: Optional[KVSMetrics] = None, session: Any = None,
 ) -> FrameSource:
     """A started-when-you-say source for `camera`, with the file's region, endpoint and output merged in."""
+    from ..config import PlaybackMode
+
     output = app.output_for(camera)
     region = app.region_for(camera)
     endpoint_url = app.endpoint_for(camera)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from ..metrics import LatencySummary
+from .._recorders import LatencySummary
 
 
 @dataclass(frozen=True)

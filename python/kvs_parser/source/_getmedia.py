@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from ..decode import BackendRegistry, DecodeOptions, FrameDecoder
 from ..getmedia import GetMediaClient, GetMediaStream, RetryPolicy
-from ..metrics import KVSMetrics
 from ..queue import QueuePolicy
 from ._base import FrameSource
 from ._options import StartSpec, as_start_selector, merge_decode_options
 from ._timing import ProducerClock, now_ms
+
+if TYPE_CHECKING:
+    from ..metrics import KVSMetrics
 
 PUBLISH_INTERVAL = 0.25  # seconds between counter updates from the reader thread
 

@@ -7,9 +7,14 @@ but it needs only the archived-media permissions and works where HLS is already 
 from __future__ import annotations
 
 import random
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
-import av
+from .._extras import missing_extra
+
+try:
+    import av
+except ImportError as error:
+    raise missing_extra("decode", error) from error
 
 from .._aws.backoff import Backoff
 from .._aws.endpoint import EndpointResolver, client_config, make_session, stream_ref
@@ -17,11 +22,13 @@ from .._aws.errors import fatal_error
 from ..decode import DecodedPicture, DecodeOptions, FpsSampler
 from ..decode._pyav_backend import output_size
 from ..getmedia import RetriesExhaustedError, RetryPolicy
-from ..metrics import KVSMetrics
 from ..queue import QueuePolicy
 from ._base import FrameSource
 from ._hls_session import playback_request, session_url
 from ._options import StartSpec, as_start_selector, merge_decode_options
+
+if TYPE_CHECKING:
+    from ..metrics import KVSMetrics
 
 # Media timestamps at or past 2001-09-09 are absolute epoch milliseconds (KVS puts producer timestamps in
 # fMP4 segments); smaller ones are a stream-relative timeline that says nothing about wall-clock time.
