@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
 from kvs_parser.mkv import Block, FragmentWriter, start_tags
 from kvs_parser.mkv._kvs import FragmentInfo
-from kvs_parser.mkv.walk import split_fragments
+from mkv_walk import split_fragments
 
 pytestmark = pytest.mark.timeout(60)
 CREDENTIALS = {"region_name": "us-west-2", "aws_access_key_id": "x", "aws_secret_access_key": "x"}

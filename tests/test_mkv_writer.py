@@ -30,7 +30,7 @@ from kvs_parser.mkv import (
     uint_element,
     unknown_size,
 )
-from kvs_parser.mkv.walk import parse, parse_block, read_signed_vint, read_vint, split_fragments
+from mkv_walk import parse, parse_block, read_signed_vint, read_vint, split_fragments
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -15,8 +15,8 @@ from kvs_parser import iter_fragments, iter_frames
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
 from kvs_parser.emulator._encode import VideoSpec, encode_gop
 from kvs_parser.mkv import CODEC_IDS, Block, FragmentInfo, FragmentWriter, Id, TrackSpec, start_tags
-from kvs_parser.mkv.walk import parse
 from kvs_parser.save import FragmentFilter, save_fragments
+from mkv_walk import parse
 
 pytestmark = pytest.mark.timeout(60)
 KEYS = {"aws_access_key_id": "k", "aws_secret_access_key": "s", "region_name": "us-west-2"}

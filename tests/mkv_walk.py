@@ -1,4 +1,4 @@
-"""A minimal whole-buffer EBML walker, the writer's mirror image, for tests and tooling.
+"""A minimal whole-buffer EBML walker, the writer's mirror image, for the tests (not part of the package).
 
 Not the product parser (that is the native streaming core): it needs the complete buffer, knows only the
 elements the writer emits, and raises on anything malformed.
@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from ._blocks import FLAG_DISCARDABLE, FLAG_INVISIBLE, FLAG_KEYFRAME, Lacing
-from ._ids import Id
+from kvs_parser.mkv import Id, Lacing
+from kvs_parser.mkv._blocks import FLAG_DISCARDABLE, FLAG_INVISIBLE, FLAG_KEYFRAME
 
 MASTERS = frozenset(
     {Id.EBML, Id.SEGMENT, Id.INFO, Id.TRACKS, Id.TRACK_ENTRY, Id.VIDEO, Id.AUDIO, Id.CLUSTER, Id.BLOCK_GROUP,
