@@ -9,8 +9,8 @@ from typing import List
 import pytest
 
 import kvs_parser
-from kvs_parser import FrameHeader, KVSStreamParser
-from kvs_parser.mkv import FragmentInfo, FragmentWriter, Frame, TrackSpec, end_tags, start_tags
+from kvs_parser import BlockHeader, KVSStreamParser
+from kvs_parser.mkv import Block, FragmentInfo, FragmentWriter, TrackSpec, end_tags, start_tags
 
 VIDEO = TrackSpec(number=1, codec_id="V_MPEG4/ISO/AVC", codec_private=b"\x01avcC", width=320, height=240)
 AUDIO = TrackSpec(number=2, codec_id="A_AAC", track_type=2, sampling_frequency=48000.0, channels=2)
@@ -21,8 +21,8 @@ def stream(fragments: int = 2) -> bytes:
     writer = FragmentWriter(tracks=(VIDEO, AUDIO))
     out = b""
     for index in range(fragments):
-        frames = [Frame(1, 1000 * index, b"v" * 60, keyframe=True), Frame(2, 1000 * index + 5, b"a" * BIG),
-                  Frame(1, 1000 * index + 33, b"w" * 70, keyframe=False)]
+        frames = [Block(1, 1000 * index, b"v" * 60, keyframe=True), Block(2, 1000 * index + 5, b"a" * BIG),
+                  Block(1, 1000 * index + 33, b"w" * 70, keyframe=False)]
         info = FragmentInfo(str(100 + index), 1_700_000_000_000 + index, 1_699_999_999_000 + index)
         out += writer.fragment(frames, start_tags(info), end_tags(10, str(100 + index)), 1000 * index)
     return out
@@ -37,7 +37,7 @@ def parse_bytewise(parser: KVSStreamParser, data: bytes) -> None:
 
 
 def test_tracks_reads_only_the_wanted_tracks_and_copies_nothing_else() -> None:
-    frames: List[kvs_parser.Frame] = []
+    frames: List[kvs_parser.ParsedFrame] = []
     parser = KVSStreamParser(on_frame=frames.append, tracks={1})
     assert parser.tracks == frozenset({1})
     parse_bytewise(parser, stream())
@@ -58,10 +58,10 @@ def test_without_on_frame_no_payload_is_copied_but_frames_are_counted() -> None:
 
 
 def test_on_frame_begin_sees_the_header_and_may_skip() -> None:
-    headers: List[FrameHeader] = []
-    frames: List[kvs_parser.Frame] = []
+    headers: List[BlockHeader] = []
+    frames: List[kvs_parser.ParsedFrame] = []
 
-    def begin(header: FrameHeader) -> bool:
+    def begin(header: BlockHeader) -> bool:
         headers.append(header)
         return header.payload_size < 1000  # skip the big ones by their size alone
 
@@ -76,10 +76,10 @@ def test_on_frame_begin_sees_the_header_and_may_skip() -> None:
 
 
 def test_an_exception_in_on_frame_begin_skips_that_block_and_is_raised_after_the_chunk() -> None:
-    frames: List[kvs_parser.Frame] = []
+    frames: List[kvs_parser.ParsedFrame] = []
     ends: List[kvs_parser.FragmentMetadata] = []
 
-    def begin(header: FrameHeader) -> bool:
+    def begin(header: BlockHeader) -> bool:
         if header.track_number == 2:
             raise KeyError("no audio here")
         return True
@@ -106,11 +106,11 @@ def test_iter_frames_takes_tracks() -> None:
 def test_help_shows_the_real_name_arguments_and_types() -> None:
     text = pydoc.render_doc(kvs_parser.KVSStreamParser, renderer=pydoc.plaintext)
     assert "class KVSStreamParser" in text
-    for argument in ("on_frame: collections.abc.Callable[[kvs_parser._kvsparser.Frame], None] | None = None",
+    for argument in ("on_frame: collections.abc.Callable[[kvs_parser._kvsparser.ParsedFrame], None] | None = None",
                      "on_error: collections.abc.Callable[[kvs_parser.errors.ParseError], None] | None = None",
                      "limits: kvs_parser._kvsparser.ParserLimits | None = None",
                      "tracks: collections.abc.Iterable",
-                     "on_frame_begin: collections.abc.Callable[[kvs_parser._kvsparser.FrameHeader], bool]"):
+                     "on_frame_begin: collections.abc.Callable[[kvs_parser._kvsparser.BlockHeader], bool]"):
         assert argument in text
     assert "return False to skip the block" in text
     assert kvs_parser.KVSStreamParser.__name__ == "KVSStreamParser"

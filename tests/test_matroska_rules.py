@@ -14,7 +14,7 @@ import av
 
 import kvs_parser
 from kvs_parser import KVSStreamParser
-from kvs_parser.mkv.ebml import binary_element, element, element_header, master, string_element, uint_element
+from kvs_parser.mkv import binary_element, element, element_header, master, string_element, uint_element
 
 EBML_HEADER = b"\x1a\x45\xdf\xa3"
 # First bytes of the IDs valid directly in a Cluster or Segment, or of a sync ID: garbage starting with
@@ -95,7 +95,7 @@ def test_content_encodings_are_reported_and_undone() -> None:
                                                                    master(0x5035, [uint_element(0x47E1, 5)])])])))
     data = fragment(tracks, block(1, 0, nal) + block(2, 1, zlib.compress(nal * 100)) + block(3, 2, b"sealed"))
     seen: List[kvs_parser.TrackInfo] = []
-    frames: List[kvs_parser.Frame] = []
+    frames: List[kvs_parser.ParsedFrame] = []
     parser = KVSStreamParser(on_frame=frames.append, on_tracks=seen.extend)
     parser.parse(data)
     parser.close()

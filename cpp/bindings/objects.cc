@@ -40,7 +40,7 @@ py::bytes ToBytes(const std::vector<std::uint8_t>& data) {
 
 std::string FrameRepr(const FrameObject& f) {
   std::ostringstream out;
-  out << "Frame(track_number=" << f.track_number << ", pts_ms=" << f.pts_ms << ", timecode=" << f.timecode
+  out << "ParsedFrame(track_number=" << f.track_number << ", pts_ms=" << f.pts_ms << ", timecode=" << f.timecode
       << ", cluster_timecode=" << f.cluster_timecode << ", size=" << f.bytes.size()
       << ", is_keyframe=" << (f.is_keyframe ? "True" : "False");
   if (f.is_invisible) out << ", is_invisible=True";
@@ -52,7 +52,7 @@ std::string FrameRepr(const FrameObject& f) {
 }
 
 void BindFrame(py::module_& m) {
-  py::class_<FrameObject, std::unique_ptr<FrameObject>>(m, "Frame", py::buffer_protocol(),
+  py::class_<FrameObject, std::unique_ptr<FrameObject>>(m, "ParsedFrame", py::buffer_protocol(),
                                                         "One frame (a block, or one lace of a laced block).")
       .def_buffer([](FrameObject& f) {
         return py::buffer_info(f.bytes.data(), 1, py::format_descriptor<std::uint8_t>::format(), 1,
@@ -106,21 +106,21 @@ void BindFrame(py::module_& m) {
       .def("__repr__", &FrameRepr);
 }
 
-void BindFrameHeader(py::module_& m) {
-  py::class_<FrameHeader>(m, "FrameHeader",
+void BindBlockHeader(py::module_& m) {
+  py::class_<BlockHeader>(m, "BlockHeader",
                           "A block's header, given to on_frame_begin before any of its payload is read.")
-      .def_readonly("track_number", &FrameHeader::track_number)
-      .def_readonly("timecode", &FrameHeader::timecode)
-      .def_readonly("cluster_timecode", &FrameHeader::cluster_timecode)
-      .def_readonly("pts_ms", &FrameHeader::pts_ms)
-      .def_readonly("is_keyframe", &FrameHeader::is_keyframe, "False for a BlockGroup's Block (not known yet).")
-      .def_readonly("in_block_group", &FrameHeader::in_block_group)
-      .def_property_readonly("lacing", [](const FrameHeader& h) { return LacingName(h.lacing); })
-      .def_readonly("block_offset", &FrameHeader::block_offset)
-      .def_readonly("fragment_index", &FrameHeader::fragment_index)
-      .def_readonly("payload_size", &FrameHeader::payload_size, "Payload bytes (lacing included, as stored).")
-      .def("__repr__", [](const FrameHeader& h) {
-        return "FrameHeader(track_number=" + std::to_string(h.track_number) + ", pts_ms=" + std::to_string(h.pts_ms) +
+      .def_readonly("track_number", &BlockHeader::track_number)
+      .def_readonly("timecode", &BlockHeader::timecode)
+      .def_readonly("cluster_timecode", &BlockHeader::cluster_timecode)
+      .def_readonly("pts_ms", &BlockHeader::pts_ms)
+      .def_readonly("is_keyframe", &BlockHeader::is_keyframe, "False for a BlockGroup's Block (not known yet).")
+      .def_readonly("in_block_group", &BlockHeader::in_block_group)
+      .def_property_readonly("lacing", [](const BlockHeader& h) { return LacingName(h.lacing); })
+      .def_readonly("block_offset", &BlockHeader::block_offset)
+      .def_readonly("fragment_index", &BlockHeader::fragment_index)
+      .def_readonly("payload_size", &BlockHeader::payload_size, "Payload bytes (lacing included, as stored).")
+      .def("__repr__", [](const BlockHeader& h) {
+        return "BlockHeader(track_number=" + std::to_string(h.track_number) + ", pts_ms=" + std::to_string(h.pts_ms) +
                ", payload_size=" + std::to_string(h.payload_size) + ")";
       });
 }
@@ -281,7 +281,7 @@ void BindLimits(py::module_& m) {
 
 void init_objects(py::module_& m) {
   BindFrame(m);
-  BindFrameHeader(m);
+  BindBlockHeader(m);
   BindContentEncoding(m);
   BindTrack(m);
   BindTag(m);

@@ -34,7 +34,7 @@ struct FrameObject {
 };
 
 // What on_frame_begin sees of a block before its payload is read.
-struct FrameHeader {
+struct BlockHeader {
   std::uint64_t track_number = 0;
   std::int64_t timecode = 0;
   std::int64_t cluster_timecode = 0;

@@ -101,8 +101,8 @@ class EventCollector : public Callback {
   }
 
  private:
-  static FrameHeader MakeHeader(const Frame& frame) {
-    FrameHeader header;
+  static BlockHeader MakeHeader(const Frame& frame) {
+    BlockHeader header;
     header.track_number = frame.track_number;
     header.timecode = frame.timecode;
     header.cluster_timecode = frame.cluster_timecode;
@@ -159,7 +159,7 @@ class PyStreamParser {
                  OptionalCallback<void(const std::vector<Tag>&)> on_tags,
                  OptionalCallback<void(const ParseErrorObject&)> on_error,
                  std::optional<Limits> limits, py::typing::Optional<py::typing::Iterable<int>> tracks,
-                 OptionalCallback<bool(const FrameHeader&)> on_frame_begin)
+                 OptionalCallback<bool(const BlockHeader&)> on_frame_begin)
       : parser_(collector_, limits.value_or(Limits{})) {
     callbacks_[kFrame] = std::move(on_frame);
     callbacks_[kFragmentStart] = std::move(on_fragment_start);
@@ -344,7 +344,7 @@ on_tags(list[Tag])                a Tags element was read
 on_error(ParseError)              a parse error; without it, errors are raised after the chunk
 limits: ParserLimits              bounds on what hostile input can make the parser hold
 tracks: iterable of track numbers only these tracks' frames are read; others are skipped unread
-on_frame_begin(FrameHeader) -> bool
+on_frame_begin(BlockHeader) -> bool
     called while parsing, as soon as a block's header is read and before any of its payload is
     copied (so before the chunk's earlier events are delivered); return False to skip the block.
     An exception skips the block and is raised once the chunk's events are delivered.
@@ -359,7 +359,7 @@ void init_parser(py::module_& m) {
                     OptionalCallback<void(const FragmentEnd&)>, OptionalCallback<void(const std::vector<TrackInfo>&)>,
                     OptionalCallback<void(const std::vector<Tag>&)>,
                     OptionalCallback<void(const ParseErrorObject&)>, std::optional<Limits>,
-                    py::typing::Optional<py::typing::Iterable<int>>, OptionalCallback<bool(const FrameHeader&)>>(),
+                    py::typing::Optional<py::typing::Iterable<int>>, OptionalCallback<bool(const BlockHeader&)>>(),
            py::kw_only(), py::arg("on_frame") = py::none(), py::arg("on_fragment_start") = py::none(),
            py::arg("on_fragment_end") = py::none(), py::arg("on_tracks") = py::none(),
            py::arg("on_tags") = py::none(), py::arg("on_error") = py::none(), py::arg("limits") = py::none(),
@@ -397,8 +397,6 @@ void init_parser(py::module_& m) {
         }
         return false;
       });
-  // The name the package's modules import the class by (kvs_parser re-exports it as KVSStreamParser).
-  m.attr("StreamParser") = parser;
 }
 
 }  // namespace kvs::py_binding

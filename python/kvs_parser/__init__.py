@@ -1,12 +1,12 @@
 """kvs_parser: Amazon Kinesis Video Streams GetMedia to frames, on a native streaming Matroska core."""
 
 from ._kvsparser import (
+    BlockHeader,
     ContentEncoding,
     FragmentMetadata,
     FragmentStart,
-    Frame,
-    FrameHeader,
     KVSStreamParser,
+    ParsedFrame,
     ParserLimits,
     Tag,
     TrackInfo,
@@ -22,15 +22,15 @@ from .errors import (
 from .iterators import iter_chunks, iter_fragments, iter_frames
 
 __all__ = [
+    "BlockHeader",
     "ContentEncoding",
     "FragmentMetadata",
     "FragmentStart",
-    "Frame",
-    "FrameHeader",
     "KVSError",
     "KVSStreamParser",
     "LimitExceededError",
     "ParseError",
+    "ParsedFrame",
     "ParserClosedError",
     "ParserLimits",
     "Tag",

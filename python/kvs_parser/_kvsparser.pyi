@@ -8,7 +8,7 @@ from .errors import ParseError
 
 __version__: str
 
-class Frame:
+class ParsedFrame:
     """One frame (a block, or one lace of a laced block). Its bytes are exposed by the buffer protocol."""
 
     @property
@@ -57,7 +57,7 @@ class Frame:
     def __len__(self) -> int: ...
     def __buffer__(self, flags: int, /) -> memoryview: ...
 
-class FrameHeader:
+class BlockHeader:
     """A block's header, given to on_frame_begin before any of its payload is read."""
 
     @property
@@ -203,7 +203,7 @@ class KVSStreamParser:
     def __init__(
         self,
         *,
-        on_frame: Optional[Callable[[Frame], None]] = None,
+        on_frame: Optional[Callable[[ParsedFrame], None]] = None,
         on_fragment_start: Optional[Callable[[FragmentStart], None]] = None,
         on_fragment_end: Optional[Callable[[FragmentMetadata], None]] = None,
         on_tracks: Optional[Callable[[list[TrackInfo]], None]] = None,
@@ -211,7 +211,7 @@ class KVSStreamParser:
         on_error: Optional[Callable[[ParseError], None]] = None,
         limits: Optional[ParserLimits] = None,
         tracks: Optional[Iterable[int]] = None,
-        on_frame_begin: Optional[Callable[[FrameHeader], bool]] = None,
+        on_frame_begin: Optional[Callable[[BlockHeader], bool]] = None,
     ) -> None: ...
     def parse(self, chunk: Buffer) -> None: ...
     def close(self) -> None: ...
@@ -237,8 +237,6 @@ class KVSStreamParser:
     def tracks(self) -> Optional[frozenset[int]]: ...
     def __enter__(self) -> KVSStreamParser: ...
     def __exit__(self, *args: object) -> bool: ...
-
-StreamParser = KVSStreamParser
 
 def _register_errors(
     parse_error: type[ParseError],
