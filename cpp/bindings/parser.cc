@@ -336,7 +336,7 @@ constexpr const char* kParserDoc = R"doc(Incremental KVS/Matroska parser: parse(
 KVSStreamParser(*, on_frame=None, on_fragment_start=None, on_fragment_end=None, on_tracks=None,
                 on_tags=None, on_error=None, limits=None, tracks=None, on_frame_begin=None)
 
-on_frame(Frame)                   each frame, with its bytes
+on_frame(ParsedFrame)             each frame, with its bytes
 on_fragment_start(FragmentStart)  a Segment (KVS fragment) starts
 on_fragment_end(FragmentMetadata) a Segment ends: its KVS tags, all tags, tracks, frame count
 on_tracks(list[TrackInfo])        a Tracks element was read (codec, CodecPrivate, dimensions, ...)
@@ -373,19 +373,24 @@ void init_parser(py::module_& m) {
       .def("set_callback", &PyStreamParser::SetCallback, py::arg("event"), py::arg("callback"),
            "set_callback('frame' | 'frame_begin' | 'fragment_start' | 'fragment_end' | 'tracks' | 'tags' | "
            "'error', fn or None)")
-      .def_property_readonly("bytes_consumed", &PyStreamParser::bytes_consumed)
-      .def_property_readonly("error_count", &PyStreamParser::error_count)
-      .def_property_readonly("fragment_count", &PyStreamParser::fragment_count)
+      .def_property_readonly("bytes_consumed", &PyStreamParser::bytes_consumed, "Bytes parsed so far.")
+      .def_property_readonly("error_count", &PyStreamParser::error_count, "Parse errors reported so far.")
+      .def_property_readonly("fragment_count", &PyStreamParser::fragment_count, "Segments (fragments) started.")
       .def_property_readonly("memory_in_use", &PyStreamParser::memory_in_use,
                              "Bytes the parser holds in its own buffers (its own accounting).")
-      .def_property_readonly("peak_memory", &PyStreamParser::peak_memory)
-      .def_property_readonly("pending_events", &PyStreamParser::pending_events)
-      .def_property_readonly("closed", &PyStreamParser::closed)
-      .def_property_readonly("limits", &PyStreamParser::limits)
+      .def_property_readonly("peak_memory", &PyStreamParser::peak_memory, "The most memory_in_use has been.")
+      .def_property_readonly("pending_events", &PyStreamParser::pending_events,
+                             "Events left queued by a callback that raised (flush() delivers them).")
+      .def_property_readonly("closed", &PyStreamParser::closed, "True after close().")
+      .def_property_readonly("limits", &PyStreamParser::limits, "The ParserLimits it was made with.")
       .def_property_readonly("tracks", &PyStreamParser::tracks,
                              "The track numbers whose frames are read (a frozenset), or None for all.")
-      .def("__enter__", [](py::object self) { return self; })
-      .def("__exit__", [](PyStreamParser& p, py::object type, py::object, py::object) {
+      .def(
+          "__enter__", [](PyStreamParser& self) -> PyStreamParser& { return self; },
+          py::return_value_policy::reference)
+      .def(
+          "__exit__",
+          [](PyStreamParser& p, py::object type, py::object, py::object) {
         // On an exception in the with-block, close quietly so the original error is what surfaces.
         if (type.is_none()) {
           p.Close();
@@ -396,7 +401,9 @@ void init_parser(py::module_& m) {
           }
         }
         return false;
-      });
+      },
+          py::arg("exc_type"), py::arg("exc_value"), py::arg("traceback"),
+          "Closes the parser; on an exception in the with-block, quietly (that exception surfaces).");
 }
 
 }  // namespace kvs::py_binding
