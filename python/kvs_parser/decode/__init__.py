@@ -3,7 +3,9 @@
 from .backend import DEFAULT_BACKEND, BackendFactory, BackendRegistry, DecoderBackend, TrackDecoder
 from .codecs import UnsupportedCodecError, supported_codec_ids
 from .decoder import FrameDecoder, is_video_track
+from .device_arrays import ArrayModule, ArrayModuleUnavailableError, NoSuchDeviceError, array_module
 from .model import (
+    GPU_PIXEL_FORMATS,
     PIXEL_FORMATS,
     DecodedFrame,
     DecodeOptions,
@@ -13,11 +15,15 @@ from .model import (
     PixelFormat,
     TrackInfo,
 )
+from .nvdec_session import NvdecUnavailableError
 from .sampler import FpsSampler
 
 __all__ = [
     "DEFAULT_BACKEND",
+    "GPU_PIXEL_FORMATS",
     "PIXEL_FORMATS",
+    "ArrayModule",
+    "ArrayModuleUnavailableError",
     "BackendFactory",
     "BackendRegistry",
     "DecodeOptions",
@@ -28,10 +34,13 @@ __all__ = [
     "FpsSampler",
     "FrameDecoder",
     "LatencyMode",
+    "NoSuchDeviceError",
+    "NvdecUnavailableError",
     "PixelFormat",
     "TrackDecoder",
     "TrackInfo",
     "UnsupportedCodecError",
+    "array_module",
     "is_video_track",
     "supported_codec_ids",
 ]

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Optional
 
 import av
 
+from .block_meta import BlockMeta as _BlockMeta
 from .codecs import codec_spec
-from .model import DecodedFrame, DecodeOptions, DecodeStats, EncodedFrame, TrackInfo
+from .model import (
+    GPU_PIXEL_FORMATS,
+    PIXEL_FORMATS,
+    DecodedFrame,
+    DecodeOptions,
+    DecodeStats,
+    EncodedFrame,
+    TrackInfo,
+)
 from .sampler import FpsSampler
 
 log = logging.getLogger(__name__)
@@ -18,27 +26,6 @@ log = logging.getLogger(__name__)
 # Frames the decoder may hold back (reordering plus frame threads) stay far below this; it only bounds
 # the bookkeeping of frames FFmpeg silently swallowed.
 _MAX_PENDING = 64
-
-
-@dataclass(frozen=True)
-class _BlockMeta:
-    """What a decoded picture inherits from its block; the block's data buffer is not kept."""
-
-    pts_ms: int
-    is_keyframe: bool
-    producer_timestamp_ms: Optional[int]
-    server_timestamp_ms: Optional[int]
-    fragment_number: Optional[str]
-
-    @classmethod
-    def of(cls, frame: EncodedFrame) -> _BlockMeta:
-        return cls(
-            frame.pts_ms,
-            frame.is_keyframe,
-            frame.producer_timestamp_ms,
-            frame.server_timestamp_ms,
-            frame.fragment_number,
-        )
 
 
 def _even(value: float) -> int:
@@ -184,6 +171,9 @@ class PyAVBackend:
 
     def __init__(self, options: Optional[DecodeOptions] = None) -> None:
         self.options = options or DecodeOptions()
+        if self.options.pixel_format in GPU_PIXEL_FORMATS:
+            raise ValueError(f"pixel_format {self.options.pixel_format!r} is for the nvdec backend; PyAV gives "
+                             f"{', '.join(PIXEL_FORMATS)}")
 
     def open(self, track: TrackInfo, sampler: Optional[FpsSampler] = None) -> PyAVTrackDecoder:
         codec_spec(track)  # raises UnsupportedCodecError now rather than at the first frame
