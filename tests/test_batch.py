@@ -13,7 +13,6 @@ import pytest
 from kvs_parser.batch import BatchShapeError, LatestFrames, stack_pictures
 from kvs_parser.decode import DecodedFrame
 from kvs_parser.decode.device_arrays import NumpyArrays, array_module
-from kvs_parser.source import FrameSource
 
 ARRAYS = NumpyArrays()
 
@@ -106,21 +105,23 @@ def test_many_writers_one_batching_reader() -> None:
     assert stats.put == 16 * 200 == stats.taken + stats.superseded + stats.waiting
 
 
-class _ListSource(FrameSource):
-    """A frame source whose reader thread emits given pictures (the real FrameSource queue and reads)."""
-
-    def __init__(self, camera_id: str, pictures: List[DecodedFrame]) -> None:
-        super().__init__(camera_id, queue_max_size=100)
-        self._pictures = pictures
-
-    def _produce(self) -> None:
-        for picture in self._pictures:
-            self._emit(picture, None)
-
-
 def test_put_from_takes_what_a_frame_source_has_queued() -> None:
+    pytest.importorskip("boto3", reason="frame sources need boto3 (not carried to the GPU machine)")
+    from kvs_parser.source import FrameSource
+
+    class ListSource(FrameSource):
+        """A frame source whose reader thread emits given pictures (the real FrameSource queue and reads)."""
+
+        def __init__(self, camera_id: str, pictures: List[DecodedFrame]) -> None:
+            super().__init__(camera_id, queue_max_size=100)
+            self._pictures = pictures
+
+        def _produce(self) -> None:
+            for picture in self._pictures:
+                self._emit(picture, None)
+
     pictures = [DecodedFrame(rgbp(n).image, "rgbp", 6, 4, 1, n * 66, n == 0) for n in range(5)]
-    source = _ListSource("door", pictures)
+    source = ListSource("door", pictures)
     latest = LatestFrames()
     with source:
         source._thread.join(10)  # type: ignore[union-attr]

@@ -220,6 +220,7 @@ def test_nvdec_without_pynvvideocodec_names_the_extra(monkeypatch: pytest.Monkey
 
 
 def test_a_frame_source_choosing_nvdec_fails_in_its_constructor(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("boto3", reason="frame sources need boto3 (not carried to the GPU machine)")
     from kvs_parser.source import KVSGetMediaFrameSource
 
     monkeypatch.setitem(sys.modules, "PyNvVideoCodec", None)
