@@ -165,7 +165,10 @@ class CupyArrays:
 
     def from_dlpack(self, buffer: Any) -> Any:
         with self._device:
-            return self._cp.from_dlpack(buffer)
+            try:
+                return self._cp.from_dlpack(buffer)
+            except (TypeError, BufferError, AttributeError):
+                return self._cp.asarray(buffer)  # through __cuda_array_interface__, still no copy
 
     def owned(self, array: Any, shape: Optional[Tuple[int, ...]] = None, reverse_axis: Optional[int] = None) -> Any:
         with self._device:
@@ -201,7 +204,10 @@ class TorchArrays:
         self.device = f"cuda:{device}"
 
     def from_dlpack(self, buffer: Any) -> Any:
-        return self._torch.from_dlpack(buffer)
+        try:
+            return self._torch.from_dlpack(buffer)
+        except (TypeError, BufferError, AttributeError, RuntimeError):
+            return self._torch.as_tensor(buffer, device=self._device)  # __cuda_array_interface__, no copy
 
     def owned(self, array: Any, shape: Optional[Tuple[int, ...]] = None, reverse_axis: Optional[int] = None) -> Any:
         # flip() always copies; clone() copies the rest. Either result owns contiguous memory.
