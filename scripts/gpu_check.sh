@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check, in one call of under 8 minutes on a GPU machine without a package index:
 #   1. install the carried wheels offline (.gpu-wheels/, made beforehand by scripts/gpu_wheels.sh where an
-#      index is reachable; dependencies resolve against the machine's own packages first),
+#      index is reachable: PyNvVideoCodec and PyAV, the rest is on the machine's image),
 #   2. build and install kvs-parser-py (C++ extension; scikit-build-core, pybind11, CMake from the machine),
 #   3. run the GPU tests (tests/test_nvdec_gpu.py) with the nvdec backend's CPU-side tests and the batch tests,
 #   4. run bench/gpu_scale.py (time-boxed by KVS_GPU_BENCH_SECONDS, default 240).
@@ -28,7 +28,7 @@ compgen -G "$WHEELS/*.whl" >/dev/null || fail "no wheels in $WHEELS: run scripts
 index is reachable and carry $WHEELS"
 
 step "install the carried wheels (offline)"
-$PY -m pip install --quiet --no-index --find-links "$WHEELS" pynvvideocodec av pydantic \
+$PY -m pip install --quiet --no-index --find-links "$WHEELS" pynvvideocodec av \
     || fail "installing from $WHEELS (see above)"
 $PY -c "import scikit_build_core, pybind11" || fail "scikit-build-core and pybind11 must be on the machine \
 (or carried: add them to scripts/gpu_wheels.sh)"

@@ -10,8 +10,8 @@
 #   - PyNvVideoCodec's wheel is repacked without what it ships beside the library (FFmpeg's source tarball,
 #     sample notebooks, benchmarks) and without duplicate copies of its two FFmpeg libraries (only the
 #     SONAME files the extension loads are kept);
-#   - boto3/botocore (17 MB) are left out: the GPU tests and bench/gpu_scale.py do not need them (the few
-#     tests that do skip with the reason there).
+#   - boto3/botocore (17 MB) and pydantic are left out: the GPU tests and bench/gpu_scale.py need neither
+#     (the two tests that read through a frame source skip with the reason there).
 # The script fails if the total would not fit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,9 +26,6 @@ mkdir -p "$DEST"
 # The same av as here, so the GPU run's CPU peer decodes with the FFmpeg the tests use.
 AV_VERSION=$($PY -c 'import av; print(av.__version__)' 2>/dev/null || true)
 $PY -m pip download --quiet --no-deps "${PLATFORM[@]}" -d "$DEST" "pynvvideocodec==2.2.4" "av${AV_VERSION:+==$AV_VERSION}"
-# pydantic (cameras.yaml validation) with its own dependencies; gpu_check.sh installs with dependency
-# resolution, so a carried wheel (typing-extensions, say) is only used where the image's copy is too old.
-$PY -m pip download --quiet "${PLATFORM[@]}" -d "$DEST" "pydantic>=2"
 
 $PY - "$DEST" <<'PYTHON'
 """Repack PyNvVideoCodec's wheel without what the library does not load (see the comment above)."""
@@ -61,7 +58,7 @@ PYTHON
 
 # The carried set must resolve on its own (no index), for the GPU machine's Python.
 $PY -m pip install --quiet --dry-run --no-index --find-links "$DEST" --target "$(mktemp -d)" \
-    --ignore-installed "${PLATFORM[@]}" pynvvideocodec av pydantic
+    --ignore-installed "${PLATFORM[@]}" pynvvideocodec av
 
 WHEELS=$(du -cb "$DEST"/*.whl | tail -1 | cut -f1)
 TREE=$( (git ls-files -z; git ls-files -z --others --exclude-standard) | xargs -0 -r du -cb 2>/dev/null \
