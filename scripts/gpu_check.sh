@@ -45,7 +45,7 @@ print('kvs_parser', kvs_parser.__version__, '| PyNvVideoCodec', PyNvVideoCodec._
 step "GPU tests"
 # -W default: a third-party DeprecationWarning at import must not turn into a test error on this machine.
 $PY -m pytest tests/test_nvdec_gpu.py tests/test_nvdec_cpu.py tests/test_batch.py -p no:cacheprovider -q -rs \
-    -W default --timeout 300 2>&1 | tee "$LOGS/gpu_tests.log"
+    -rP -W default --timeout 300 2>&1 | tee "$LOGS/gpu_tests.log"
 TESTS=${PIPESTATUS[0]}
 grep -q "passed" "$LOGS/gpu_tests.log" && ! grep -q "SKIPPED.*test_nvdec_gpu" "$LOGS/gpu_tests.log" \
     || { echo "gpu_check: the GPU tests did not run (skipped above, with the reason)"; TESTS=1; }

@@ -238,3 +238,35 @@ def test_nvdec_without_a_gpu_names_the_gpu() -> None:
         pytest.skip("this machine has an NVIDIA driver: tests/test_nvdec_gpu.py covers it")
     with pytest.raises(NvdecUnavailableError, match="NVIDIA GPU"):
         FrameDecoder(DecodeOptions(), "nvdec")
+
+
+def test_annex_b_parameter_sets_in_codec_private_are_used_as_they_are() -> None:
+    stream = encode(H264)
+    feed = AnnexBFeed(stream.track)
+    annexb_track = replace(stream.track, codec_private=feed.parameter_sets)
+    units = [AnnexBFeed(annexb_track).access_unit(b) for b in stream.blocks]
+    assert units == [feed.access_unit(b) for b in stream.blocks]
+
+
+def test_an_unreadable_codec_private_leaves_the_frames_to_carry_their_parameter_sets(
+        caplog: pytest.LogCaptureFixture) -> None:
+    stream = encode_annex_b()  # SPS/PPS in band
+    broken = replace(stream.track, codec_private=b"\x01\x64\x00")  # a truncated avcC
+    assert AnnexBFeed(broken).parameter_sets == b""
+    assert "unreadable CodecPrivate" in caplog.text
+    frames, decoder = decode_with(Stream(broken, stream.blocks), DecodeOptions(pixel_format="rgb24"))
+    assert_pattern(frames, list(range(30)))
+    assert decoder.stats.decode_errors == 0
+
+
+@pytest.mark.parametrize(("data", "problem"), [
+    (b"\x00\x00\x00\x02\x65\x88\x00", "stray"),  # 1 byte left after the unit
+    (b"\x00\x00\x00\x09\x65\x88", "overruns"),
+    (b"\x00\x00\x00\x00\x00\x00\x00\x01\x65", "overruns"),  # a zero-length unit
+])
+def test_strict_annexb_conversion_refuses_corrupt_lengths(data: bytes, problem: str) -> None:
+    from kvs_parser.pipe.annexb import to_annexb
+
+    with pytest.raises(ValueError, match=problem):
+        to_annexb(data, 4, strict=True)
+    to_annexb(data, 4)  # the pipe's lenient conversion keeps what fits, as before

@@ -116,3 +116,15 @@ def test_a_size_change_reopens_and_the_batch_stays_on_the_gpu() -> None:
     batch = latest.newest_batch(decoder.backend.arrays)  # type: ignore[attr-defined]
     assert tuple(batch.tensor.shape) == (8, 3, 360, 640)
     assert hasattr(batch.tensor, "__cuda_array_interface__")
+
+
+def test_garbage_slice_data_neither_crashes_nor_stops_decoding() -> None:
+    stream = encode(H264, width=320, height=240)  # keyframes at 0, 10, 20
+    blocks = list(stream.blocks)
+    data = blocks[5].data
+    garbage = bytes((b * 37 + 11) & 0xFF for b in data[5:])
+    blocks[5] = replace(blocks[5], data=data[:5] + garbage)  # valid length, NAL header kept, slice garbage
+    frames, decoder = decode_on_gpu(stream, DecodeOptions(pixel_format="rgb24"), blocks)
+    indices = [f.pts_ms for f in frames]
+    assert set(indices) >= {b.pts_ms for b in stream.blocks[10:]}  # the next keyframe on, every frame
+    print("garbage slice:", decoder.stats)  # whether NVDEC reports it (decode_errors) or conceals it
