@@ -4,7 +4,7 @@
 #      index is reachable: PyNvVideoCodec and PyAV, the rest is on the machine's image),
 #   2. build and install kvs-parser-py (C++ extension; scikit-build-core, pybind11, CMake from the machine),
 #   3. run the GPU tests (tests/test_nvdec_gpu.py) with the nvdec backend's CPU-side tests and the batch tests,
-#   4. run bench/gpu_scale.py (time-boxed by KVS_GPU_BENCH_SECONDS, default 240).
+#   4. run bench/gpu_scale.py (time-boxed by KVS_GPU_BENCH_SECONDS, default 270).
 # Results: bench/results/gpu_scale.json; when OUT is set also $OUT/gpu_scale.json, $OUT/gpu_tests.log and
 # $OUT/gpu_check.log. Exit status: 0 only if the tests and the benchmark both succeeded.
 #
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 WHEELS=${KVS_GPU_WHEELS:-.gpu-wheels}
 LOGS=${OUT:-bench/results/tmp}
-BENCH_SECONDS=${KVS_GPU_BENCH_SECONDS:-240}
+BENCH_SECONDS=${KVS_GPU_BENCH_SECONDS:-270}
 mkdir -p "$LOGS"
 exec > >(tee "$LOGS/gpu_check.log") 2>&1
 export PYTHONUNBUFFERED=1 CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
