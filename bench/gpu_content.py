@@ -18,8 +18,8 @@ import av
 import numpy as np
 
 from kvs_parser import iter_fragments, iter_frames
-from kvs_parser.emulator.nal import avcc, hvcc, length_prefixed, split_annexb
-from kvs_parser.mkv import FragmentWriter, Frame, TrackSpec
+from kvs_parser.emulator._nal import avcc, hvcc, length_prefixed, split_annexb
+from kvs_parser.mkv import Block, FragmentWriter, TrackSpec
 
 CODEC_IDS = {"h264": "V_MPEG4/ISO/AVC", "hevc": "V_MPEGH/ISO/HEVC"}
 
@@ -126,13 +126,13 @@ def encode_kvs(profile: Profile, seconds: float, preset: Optional[str] = None, b
     track = TrackSpec(1, CODEC_IDS[profile.codec], codec_private=private, width=profile.width, height=profile.height)
     writer = FragmentWriter((track,))
     fragments: List[bytes] = []
-    group: List[Frame] = []
+    group: List[Block] = []
     for packet in packets:  # decode order; timecodes are the presentation times
         if packet.is_keyframe and group:
             fragments.append(writer.fragment(group))
             group = []
         timecode = int(packet.pts * 1000 // profile.fps)
-        group.append(Frame(1, timecode, length_prefixed(split_annexb(bytes(packet))), keyframe=packet.is_keyframe))
+        group.append(Block(1, timecode, length_prefixed(split_annexb(bytes(packet))), keyframe=packet.is_keyframe))
     fragments.append(writer.fragment(group))
     return b"".join(fragments)
 

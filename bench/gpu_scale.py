@@ -70,8 +70,7 @@ def _decode_share(trial: Trial, stream: bytes, cameras: Sequence[int], t0: float
     sys.path.insert(0, str(BENCH))
     from gpu_content import PROFILES, parse_kvs
     from kvs_parser.batch import LatestFrames
-    from kvs_parser.decode import DecodeOptions, FrameDecoder
-    from kvs_parser.decode.device_arrays import NumpyArrays, array_module
+    from kvs_parser.decode import DecodeOptions, FrameDecoder, NumpyArrays, array_module
 
     profile = PROFILES[trial.profile]
     content = parse_kvs(stream)
@@ -287,10 +286,8 @@ def _round(value: Optional[float]) -> Optional[float]:
 def nvdec_problem(array_module_name: Optional[str]) -> Optional[str]:
     """Why the GPU half cannot run here (None when it can): the same checks, in the same order, as
     choosing the nvdec backend (PyNvVideoCodec and its driver, then an array library and the GPU)."""
-    from kvs_parser.decode import DecodeOptions
-    from kvs_parser.decode.device_arrays import array_module
-    from kvs_parser.decode.nvdec_backend import NvdecBackend
-    from kvs_parser.decode.nvdec_session import load_pynvvideocodec
+    from kvs_parser.decode import DecodeOptions, NvdecBackend, array_module
+    from kvs_parser.decode._nvdec_session import load_pynvvideocodec
     from kvs_parser.errors import KVSError
 
     try:

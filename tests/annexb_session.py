@@ -12,9 +12,7 @@ from typing import Any, List, Optional
 import av
 import numpy as np
 
-from kvs_parser.decode.device_arrays import DeviceStream, NumpyArrays
-from kvs_parser.decode.model import DecodeOptions
-from kvs_parser.decode.nvdec_backend import NvdecBackend
+from kvs_parser.decode import DecodeOptions, DeviceStream, NumpyArrays, NvdecBackend
 
 FFMPEG_DECODERS = {"V_MPEG4/ISO/AVC": "h264", "V_MPEGH/ISO/HEVC": "hevc"}
 ERRORS = (av.error.FFmpegError, ValueError)

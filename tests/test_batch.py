@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from kvs_parser.batch import BatchShapeError, LatestFrames, stack_pictures
-from kvs_parser.decode import DecodedFrame
-from kvs_parser.decode.device_arrays import NumpyArrays, array_module
+from kvs_parser.decode import DecodedPicture, NumpyArrays, array_module
 
 ARRAYS = NumpyArrays()
 
@@ -112,7 +111,7 @@ def test_put_from_takes_what_a_frame_source_has_queued() -> None:
     class ListSource(FrameSource):
         """A frame source whose reader thread emits given pictures (the real FrameSource queue and reads)."""
 
-        def __init__(self, camera_id: str, pictures: List[DecodedFrame]) -> None:
+        def __init__(self, camera_id: str, pictures: List[DecodedPicture]) -> None:
             super().__init__(camera_id, queue_max_size=100)
             self._pictures = pictures
 
@@ -120,7 +119,7 @@ def test_put_from_takes_what_a_frame_source_has_queued() -> None:
             for picture in self._pictures:
                 self._emit(picture, None)
 
-    pictures = [DecodedFrame(rgbp(n).image, "rgbp", 6, 4, 1, n * 66, n == 0) for n in range(5)]
+    pictures = [DecodedPicture(rgbp(n).image, "rgbp", 6, 4, 1, n * 66, n == 0) for n in range(5)]
     source = ListSource("door", pictures)
     latest = LatestFrames()
     with source:

@@ -19,15 +19,15 @@ import pytest
 from annexb_session import SessionLog, cpu_nvdec_backend
 from decode_media import Stream, encode, encode_annex_b
 from kvs_parser.decode import (
+    AnnexBFeed,
     BackendRegistry,
-    DecodedFrame,
+    DecodedPicture,
     DecodeOptions,
     FrameDecoder,
     NvdecUnavailableError,
     UnsupportedCodecError,
 )
-from kvs_parser.decode.annexb_feed import AnnexBFeed
-from kvs_parser.pipe.annexb import START_CODE
+from kvs_parser.pipe._annexb import START_CODE
 from test_decode import assert_pattern
 
 H264, HEVC = "V_MPEG4/ISO/AVC", "V_MPEGH/ISO/HEVC"
@@ -39,7 +39,7 @@ def nal_types(access_unit: bytes, codec_id: str) -> List[int]:
 
 
 def decode_with(stream: Stream, options: DecodeOptions, log: Optional[SessionLog] = None,
-                blocks: Optional[list] = None) -> tuple[List[DecodedFrame], FrameDecoder]:
+                blocks: Optional[list] = None) -> tuple[List[DecodedPicture], FrameDecoder]:
     decoder = FrameDecoder(options, cpu_nvdec_backend(options, log))
     out = decoder.update_tracks([stream.track])
     for block in blocks if blocks is not None else stream.blocks:
@@ -265,7 +265,7 @@ def test_an_unreadable_codec_private_leaves_the_frames_to_carry_their_parameter_
     (b"\x00\x00\x00\x00\x00\x00\x00\x01\x65", "overruns"),  # a zero-length unit
 ])
 def test_strict_annexb_conversion_refuses_corrupt_lengths(data: bytes, problem: str) -> None:
-    from kvs_parser.pipe.annexb import to_annexb
+    from kvs_parser.pipe._annexb import to_annexb
 
     with pytest.raises(ValueError, match=problem):
         to_annexb(data, 4, strict=True)

@@ -16,7 +16,7 @@ import pytest
 
 from decode_media import Stream, encode
 from kvs_parser.batch import LatestFrames
-from kvs_parser.decode import DecodedFrame, DecodeOptions, FrameDecoder
+from kvs_parser.decode import DecodedPicture, DecodeOptions, FrameDecoder
 from test_decode import assert_pattern
 
 
@@ -42,7 +42,7 @@ def to_host(image: Any) -> np.ndarray:
 
 
 def decode_on_gpu(stream: Stream, options: DecodeOptions,
-                  blocks: Any = None) -> tuple[List[DecodedFrame], FrameDecoder]:
+                  blocks: Any = None) -> tuple[List[DecodedPicture], FrameDecoder]:
     decoder = FrameDecoder(options, "nvdec")
     out = decoder.update_tracks([stream.track])
     for block in blocks if blocks is not None else stream.blocks:

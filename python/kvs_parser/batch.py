@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Protocol, Sequence, Tuple
 
-from .decode.device_arrays import ArrayModule
+from .decode import ArrayModule
 from .errors import KVSError
 
 # Channel-first layouts are stacked as they are; channel-last ones are viewed as C x H x W first.
@@ -22,7 +22,7 @@ BATCHABLE_FORMATS = ("rgbp", "bgrp", "rgb24", "bgr24", "gray")
 
 
 class Picture(Protocol):
-    """What a batch needs of a frame (``DecodedFrame`` and ``SourceFrame`` both have it)."""
+    """What a batch needs of a frame (``DecodedPicture`` and ``SourceFrame`` both have it)."""
 
     @property
     def image(self) -> Any: ...
