@@ -2,7 +2,7 @@
 
 Each track gets one hardware decoder fed Annex B access units (``AnnexBFeed``). NVDEC writes NV12, or RGB
 converted on the GPU; the picture is copied out of the decoder's reused surfaces into an array of the
-application's library (CuPy or PyTorch, see ``device_arrays``), on a CUDA stream of the decoder's own, and
+application's library (CuPy or PyTorch, see ``ArrayModule``), on a CUDA stream of the decoder's own, and
 is complete when ``decode()`` returns. Like the PyAV backend, bad data never raises: it is counted, the
 decoder is dropped, and decoding resumes at the next keyframe with a new one.
 """
