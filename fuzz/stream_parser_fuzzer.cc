@@ -103,7 +103,8 @@ class Recorder : public kvs::Callback {
          " frames=" + std::to_string(e.frame_count) + " tags=" + std::to_string(e.tags.size()) +
          " tracks=" + std::to_string(e.tracks.size()));
     if (e.end_offset > stream_size_ || e.start_offset > e.end_offset) Die("fragment bounds", log);
-    if (e.tags.size() > limits_.max_tags_per_fragment) Die("more tags than max_tags_per_fragment", log);
+    // AWS_KINESISVIDEO_* tags are not charged to the limit; up to 256 of them come on top.
+    if (e.tags.size() > limits_.max_tags_per_fragment + 256) Die("more tags than max_tags_per_fragment", log);
     if (e.tracks.size() > limits_.max_tracks) Die("more tracks than max_tracks", log);
   }
   void OnError(const kvs::ParseError& e) override {
@@ -145,7 +146,7 @@ kvs::Limits ChooseLimits(std::uint8_t control) {
 std::size_t MemoryBound(const kvs::Limits& limits) {
   return static_cast<std::size_t>(3 * limits.max_frame_size + limits.max_buffered_element +
                                   limits.max_fragment_metadata) +
-         4 * (limits.max_depth + 1) * 64 + 4 * (limits.max_tags_per_fragment + 1) * sizeof(kvs::Tag) +
+         4 * (limits.max_depth + 1) * 64 + 4 * (limits.max_tags_per_fragment + 256 + 1) * sizeof(kvs::Tag) +
          4 * (limits.max_tracks + 1) * sizeof(kvs::TrackInfo);
 }
 

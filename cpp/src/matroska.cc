@@ -15,6 +15,9 @@ namespace kvs {
 namespace {
 // A track with more encodings than this is hostile: each one costs a pass over every frame.
 constexpr std::size_t kMaxContentEncodings = 8;
+// AWS_KINESISVIDEO_* tags a fragment may carry besides max_tags_per_fragment user tags (KVS sends ~6).
+constexpr std::uint32_t kKvsTagAllowance = 256;
+constexpr char kKvsTagPrefix[] = "AWS_KINESISVIDEO_";
 }  // namespace
 
 // ---- Info ------------------------------------------------------------------------------------------
@@ -34,7 +37,7 @@ bool Matroska::TracksStart(StreamParser& p) {
   return true;
 }
 
-void Matroska::TracksEnd(StreamParser& p, bool) {
+void Matroska::TracksEnd(StreamParser& p, std::uint64_t, bool) {
   std::vector<TrackInfo>& batch = p.tracks_batch_;
   for (const TrackInfo& track : batch) {
     p.segment_.has_frame_encodings = p.segment_.has_frame_encodings ||
@@ -55,7 +58,7 @@ bool Matroska::TrackEntryStart(StreamParser& p) {
   return true;
 }
 
-void Matroska::TrackEntryEnd(StreamParser& p, bool complete) {
+void Matroska::TrackEntryEnd(StreamParser& p, std::uint64_t, bool complete) {
   TrackInfo& track = p.track_;
   if (complete && AppliesTo(track.content_encodings, kScopeCodecPrivate) && !track.codec_private.empty()) {
     std::vector<std::uint8_t> decoded;
@@ -142,7 +145,7 @@ bool Matroska::BlockGroupStart(StreamParser& p) {
   return true;
 }
 
-void Matroska::BlockGroupEnd(StreamParser& p, bool complete) {
+void Matroska::BlockGroupEnd(StreamParser& p, std::uint64_t, bool complete) {
   if (complete && p.group_.present) {
     Frame frame = p.group_.frame;
     frame.is_keyframe = !p.group_.has_reference;
@@ -169,7 +172,7 @@ bool Matroska::TagsStart(StreamParser& p) {
   return true;
 }
 
-void Matroska::TagsEnd(StreamParser& p, bool complete) {
+void Matroska::TagsEnd(StreamParser& p, std::uint64_t, bool complete) {
   std::vector<Tag>& batch = p.tags_batch_;
   if (!complete) {
     // Keep only the SimpleTags that were read whole.
@@ -182,7 +185,9 @@ void Matroska::TagsEnd(StreamParser& p, bool complete) {
 }
 
 bool Matroska::SimpleTagStart(StreamParser& p) {
-  if (p.segment_.info.tags.size() + p.tags_batch_.size() >= p.limits_.max_tags_per_fragment) {
+  // User tags over the limit are dropped when they end (their name is known then); this bounds what is
+  // held meanwhile, AWS_KINESISVIDEO_* tags included.
+  if (p.segment_.info.tags.size() + p.tags_batch_.size() >= p.limits_.max_tags_per_fragment + kKvsTagAllowance) {
     p.RejectCurrent(ErrorCode::kLimitExceeded,
                     "more than " + std::to_string(p.limits_.max_tags_per_fragment) + " tags in one fragment");
     return false;
@@ -193,10 +198,10 @@ bool Matroska::SimpleTagStart(StreamParser& p) {
   return true;
 }
 
-void Matroska::SimpleTagEnd(StreamParser& p, bool complete) {
+void Matroska::SimpleTagEnd(StreamParser& p, std::uint64_t start, bool complete) {
   const std::size_t index = p.simple_tag_stack_.back();
   p.simple_tag_stack_.pop_back();
-  if (!complete) return;
+  if (!complete || !KeepSimpleTag(p, start, index)) return;
   ApplyKvsTag(p.tags_batch_[index], &p.segment_.info.metadata, true);
   FragmentMetadata& current = p.segment_.current_fragment;
   const auto number_before = current.fragment_number;  // only what tells a new fragment, not all tags
@@ -206,6 +211,35 @@ void Matroska::SimpleTagEnd(StreamParser& p, bool complete) {
   if (number_before != current.fragment_number || producer_before != current.producer_timestamp_ms) {
     p.segment_.fragment_start_ms.reset();
   }
+}
+
+bool Matroska::KeepSimpleTag(StreamParser& p, std::uint64_t start, std::size_t index) {
+  std::vector<Tag>& batch = p.tags_batch_;
+  const Tag& tag = batch[index];
+  ErrorCode code = ErrorCode::kInvalidValue;
+  std::string problem;
+  if (!IsValidUtf8(tag.name)) {
+    problem = "tag name is not valid UTF-8";
+  } else if (!tag.is_binary && !IsValidUtf8(tag.value)) {
+    problem = "tag value is not valid UTF-8";
+  } else if (tag.name.compare(0, sizeof kKvsTagPrefix - 1, kKvsTagPrefix) == 0) {
+    ++p.segment_.kvs_tags;
+    return true;
+  } else if (p.segment_.info.tags.size() + batch.size() - p.segment_.kvs_tags > p.limits_.max_tags_per_fragment) {
+    code = ErrorCode::kLimitExceeded;
+    problem = "more than " + std::to_string(p.limits_.max_tags_per_fragment) + " user tags in one fragment";
+  } else {
+    return true;
+  }
+  p.Report(code, start, problem, p.PathWith(static_cast<std::uint32_t>(Id::kSimpleTag)));
+  // Drop it with its nested tags (the tail of the batch), and give their bytes back to the budget.
+  for (std::size_t k = index; k < batch.size(); ++k) {
+    const Tag& dropped = batch[k];
+    const std::uint64_t bytes = dropped.name.size() + dropped.value.size() + dropped.binary.size();
+    p.metadata_bytes_ -= std::min<std::uint64_t>(p.metadata_bytes_, bytes);
+  }
+  batch.resize(index);
+  return false;
 }
 
 void Matroska::TagName(StreamParser& p, const Value& v) {
@@ -222,6 +256,6 @@ void Matroska::TagBinary(StreamParser& p, const Value& v) {
 
 // ---- Segment ---------------------------------------------------------------------------------------
 
-void Matroska::SegmentEnd(StreamParser& p, bool complete) { p.CloseSegment(complete); }
+void Matroska::SegmentEnd(StreamParser& p, std::uint64_t, bool complete) { p.CloseSegment(complete); }
 
 }  // namespace kvs

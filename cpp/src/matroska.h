@@ -19,9 +19,9 @@ class Matroska {
   static void TimecodeScale(StreamParser& p, const Value& v);
   // Tracks.
   static bool TracksStart(StreamParser& p);
-  static void TracksEnd(StreamParser& p, bool complete);
+  static void TracksEnd(StreamParser& p, std::uint64_t start, bool complete);
   static bool TrackEntryStart(StreamParser& p);
-  static void TrackEntryEnd(StreamParser& p, bool complete);
+  static void TrackEntryEnd(StreamParser& p, std::uint64_t start, bool complete);
   // A TrackEntry field set from its value: a row names the field, no handler of its own.
   template <std::uint64_t TrackInfo::*Field>
   static void TrackNumberField(StreamParser& p, const Value& v);
@@ -44,19 +44,22 @@ class Matroska {
   static bool ClusterStart(StreamParser& p);
   static void ClusterTimecode(StreamParser& p, const Value& v);
   static bool BlockGroupStart(StreamParser& p);
-  static void BlockGroupEnd(StreamParser& p, bool complete);
+  static void BlockGroupEnd(StreamParser& p, std::uint64_t start, bool complete);
   static void BlockDuration(StreamParser& p, const Value& v);
   static void ReferenceBlock(StreamParser& p, const Value& v);
   // Tags.
   static bool TagsStart(StreamParser& p);
-  static void TagsEnd(StreamParser& p, bool complete);
+  static void TagsEnd(StreamParser& p, std::uint64_t start, bool complete);
   static bool SimpleTagStart(StreamParser& p);
-  static void SimpleTagEnd(StreamParser& p, bool complete);
+  static void SimpleTagEnd(StreamParser& p, std::uint64_t start, bool complete);
+  // Whether a SimpleTag just read is kept: not when its name or value is not UTF-8, nor a user tag over
+  // max_tags_per_fragment (AWS_KINESISVIDEO_* tags are not charged to it). A dropped tag is reported.
+  static bool KeepSimpleTag(StreamParser& p, std::uint64_t start, std::size_t index);
   static void TagName(StreamParser& p, const Value& v);
   static void TagString(StreamParser& p, const Value& v);
   static void TagBinary(StreamParser& p, const Value& v);
   // Segment.
-  static void SegmentEnd(StreamParser& p, bool complete);
+  static void SegmentEnd(StreamParser& p, std::uint64_t start, bool complete);
 };
 
 template <std::uint64_t TrackInfo::*Field>

@@ -36,7 +36,8 @@ struct Value {
 using ValueHandler = void (*)(StreamParser&, const Value&);
 // A master's start: false when the handler rejected or ignored it (it then set the parser's state).
 using StartHandler = bool (*)(StreamParser&);
-using EndHandler = void (*)(StreamParser&, bool complete);
+// `start`: the offset of the element's header, for errors.
+using EndHandler = void (*)(StreamParser&, std::uint64_t start, bool complete);
 
 // Parent IDs that are not elements: the top level, and "any parent" for global elements.
 constexpr std::uint32_t kTopLevel = 0;

@@ -195,7 +195,7 @@ void StreamParser::StartTopLevel() {
 // ---- element ends and Segments -------------------------------------------------------------------
 
 void StreamParser::OnElementEnd(const OpenElement& element, bool complete) {
-  if (element.spec != nullptr && element.spec->on_end != nullptr) element.spec->on_end(*this, complete);
+  if (element.spec != nullptr && element.spec->on_end != nullptr) element.spec->on_end(*this, element.start, complete);
 }
 
 void StreamParser::OpenSegment(std::uint64_t offset, bool unknown_size, std::uint64_t end) {

@@ -272,6 +272,30 @@ void LacesAreSpacedByDefaultDuration() {
         rec.tracks[1].seek_pre_roll_ns == 80000000u && !rec.tracks[0].codec_delay_ns);
 }
 
+// ---- tags ------------------------------------------------------------------------------------------
+
+// Carried from issue 12: a SimpleTag that is not UTF-8 is reported and dropped, never applied; KVS tags
+// are not charged to max_tags_per_fragment, user tags over it are dropped.
+void TagRules() {
+  Limits limits;
+  limits.max_tags_per_fragment = 2;
+  Bytes tags;
+  for (int k = 0; k < 5; ++k) tags = Cat({tags, SimpleTag("AWS_KINESISVIDEO_X" + std::to_string(k), "1")});
+  tags = Cat({tags, SimpleTag("user1", "a"), SimpleTag("user2", "b"), SimpleTag("user3", "c"),
+              SimpleTag("AWS_KINESISVIDEO_FRAGMENT_NUMBER", "bad\xff\xfe")});
+  const Bytes stream = Cat({EbmlHeader(), UnknownSize(0x18538067), Element(0x1254C367, Element(0x7373, tags)),
+                            UnknownSize(0x1F43B675), Uint(0xE7, 0), SimpleBlock(1, 0, true, Bytes(4, 1))});
+  Recorder rec;
+  Parse(stream, &rec, limits);
+  CHECK_EQ(rec.ends.size(), 1u);
+  if (rec.ends.size() != 1) return;
+  CHECK_EQ(rec.ends[0].tags.size(), 7u);  // five KVS tags and two user tags
+  CHECK(!rec.ends[0].metadata.fragment_number);  // the non-UTF-8 value was never applied
+  CHECK_EQ(rec.errors.size(), 2u);
+  CHECK(rec.errors.size() == 2 && rec.errors[0].code == ErrorCode::kLimitExceeded &&
+        rec.errors[1].code == ErrorCode::kInvalidValue);
+}
+
 // ---- skip before copying ---------------------------------------------------------------------------
 
 void SkippedBlocksAreNeverCopied() {
@@ -305,6 +329,7 @@ int main() {
   RUN_TEST(EncodingsAreUndoneHighestOrderFirst);
   RUN_TEST(UndecodableFramesAreFlaggedAndBounded);
   RUN_TEST(LacesAreSpacedByDefaultDuration);
+  RUN_TEST(TagRules);
   RUN_TEST(SkippedBlocksAreNeverCopied);
   TEST_MAIN_END();
 }

@@ -83,6 +83,8 @@ class StreamParser {
     FragmentMetadata current_fragment;
     // Absolute time (ms) of the current KVS fragment's first cluster: frames' offsets are taken from it.
     std::optional<std::int64_t> fragment_start_ms;
+    // AWS_KINESISVIDEO_* SimpleTags kept: not charged to max_tags_per_fragment (resuming needs them).
+    std::uint32_t kvs_tags = 0;
     bool has_frame_encodings = false;  // a track whose frames need ContentEncoding undone
   };
 
