@@ -183,7 +183,8 @@ const TrackInfo* StreamParser::FindTrack(std::uint64_t number) const {
 
 void StreamParser::Stamp(Frame& frame) {
   frame.cluster_timecode = segment_.cluster_timecode;
-  frame.pts_ms = ToMillis(SaturatingAdd(segment_.cluster_timecode, frame.timecode), segment_.info.timecode_scale);
+  frame.pts_ms = ToMillisPrepared(SaturatingAdd(segment_.cluster_timecode, frame.timecode), segment_.ms_per_tick,
+                                  segment_.ms_tick_limit, segment_.info.timecode_scale);
   frame.fragment_index = segment_.info.index;
   frame.fragment = &segment_.current_fragment;
   if (!segment_.fragment_start_ms) {

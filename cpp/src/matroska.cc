@@ -28,6 +28,9 @@ void Matroska::TimecodeScale(StreamParser& p, const Value& v) {
     return;
   }
   p.segment_.info.timecode_scale = v.number;
+  const MillisFactor prepared = PrepareMillis(v.number);
+  p.segment_.ms_per_tick = prepared.factor;
+  p.segment_.ms_tick_limit = prepared.limit;
 }
 
 // ---- Tracks ----------------------------------------------------------------------------------------

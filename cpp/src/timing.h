@@ -45,4 +45,27 @@ inline std::int64_t ToMillis(std::int64_t ticks, std::uint64_t timecode_scale) {
   return static_cast<std::int64_t>(ms);
 }
 
+// ToMillis with its divisions done once per TimecodeScale rather than per frame: PrepareMillis when
+// the scale is set, then ToMillisPrepared for each frame (equal to ToMillis(ticks, scale)).
+struct MillisFactor {
+  std::int64_t factor = 1;         // ms per tick when the scale is a whole number of ms, else 0
+  std::int64_t limit = kMaxTicks;  // the largest |ticks| whose product fits
+};
+
+inline MillisFactor PrepareMillis(std::uint64_t timecode_scale) {
+  constexpr std::uint64_t kNsPerMs = 1000000;
+  if (timecode_scale % kNsPerMs != 0) return MillisFactor{0, 0};
+  const auto factor = static_cast<std::int64_t>(timecode_scale / kNsPerMs);
+  return MillisFactor{factor, kMaxTicks / factor};
+}
+
+inline std::int64_t ToMillisPrepared(std::int64_t ticks, std::int64_t factor, std::int64_t limit,
+                                     std::uint64_t timecode_scale) {
+  if (factor == 1) return ticks;  // 1 ms ticks: the Matroska default and what KVS writes
+  if (factor == 0) return ToMillis(ticks, timecode_scale);
+  if (ticks > limit) return kMaxTicks;
+  if (ticks < -limit) return kMinTicks;
+  return ticks * factor;
+}
+
 }  // namespace kvs

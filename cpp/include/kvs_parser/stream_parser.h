@@ -86,6 +86,9 @@ class StreamParser {
     // AWS_KINESISVIDEO_* SimpleTags kept: not charged to max_tags_per_fragment (resuming needs them).
     std::uint32_t kvs_tags = 0;
     bool has_frame_encodings = false;  // a track whose frames need ContentEncoding undone
+    // info.timecode_scale prepared for each frame's conversion to ms (timing.h PrepareMillis).
+    std::int64_t ms_per_tick = 1;
+    std::int64_t ms_tick_limit = INT64_MAX;
   };
 
   struct PendingBlock {
