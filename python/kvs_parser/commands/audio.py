@@ -8,7 +8,8 @@ import sys
 from typing import Any, List
 
 from ..audio import AudioCollector, AudioTrack, read_audio, write_wav
-from ..getmedia import GetMediaClient, StartSelector
+from ..getmedia import GetMediaClient
+from .options import add_aws_options, add_start_option
 
 
 def register(subparsers: Any) -> None:
@@ -16,13 +17,13 @@ def register(subparsers: Any) -> None:
                                    description=__doc__)
     parser.add_argument("source", help="an MKV/GetMedia file, '-' for stdin, or a stream name")
     parser.add_argument("--track", action="append", default=[],
-                        help="track name or number, repeatable (several: one channel group each); default all audio")
+                        help="track name or number, repeatable (several: one channel group each) "
+                             "(default: every audio track)")
     parser.add_argument("--out", required=True, help="the WAV file to write")
-    parser.add_argument("--endpoint-url", help="kinesisvideo endpoint (e.g. a local emulator)")
-    parser.add_argument("--region", help="AWS region of the stream")
-    parser.add_argument("--start", default="earliest", type=StartSelector.parse,
-                        help="now | earliest | fragment:N | producer:TIME | TIME (server; epoch s or ISO 8601)")
-    parser.add_argument("--follow", action="store_true", help="keep reading a live stream until interrupted")
+    add_aws_options(parser)
+    add_start_option(parser, "earliest")
+    parser.add_argument("--follow", action="store_true",
+                        help="keep reading a live stream until interrupted (default: stop at the end of the data)")
     parser.set_defaults(func=run)
 
 

@@ -18,20 +18,34 @@ from .errors import (
     RetriesExhaustedError,
     StreamNotFoundError,
 )
+from .preflight import (
+    ConfigurationError,
+    InvalidEndpointError,
+    MissingCredentialsError,
+    NoRegionError,
+    is_loopback,
+    resolve_aws,
+)
 from .selector import StartSelector
 from .stream import GetMediaStream, Reset
 
 __all__ = [
+    "ConfigurationError",
     "ErrorFragment",
     "GetMediaClient",
     "GetMediaCounters",
     "GetMediaError",
     "GetMediaStream",
     "InvalidArgumentError",
+    "InvalidEndpointError",
+    "MissingCredentialsError",
+    "NoRegionError",
     "NotAuthorizedError",
     "Reset",
     "RetriesExhaustedError",
     "RetryPolicy",
     "StartSelector",
     "StreamNotFoundError",
+    "is_loopback",
+    "resolve_aws",
 ]

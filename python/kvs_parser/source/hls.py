@@ -13,9 +13,9 @@ import av
 
 from ..decode import DecodedFrame, DecodeOptions, FpsSampler
 from ..decode.pyav_backend import output_size
-from ..getmedia import RetriesExhaustedError, RetryPolicy
+from ..getmedia import RetriesExhaustedError, RetryPolicy, resolve_aws
 from ..getmedia.backoff import Backoff
-from ..getmedia.endpoint import EndpointResolver, client_config, make_session, stream_ref
+from ..getmedia.endpoint import EndpointResolver, client_config, stream_ref
 from ..getmedia.errors import fatal_error
 from ..metrics import KVSMetrics
 from ..queue import QueuePolicy
@@ -73,7 +73,8 @@ class KVSHLSFrameSource(FrameSource):
         if container_format not in ("FRAGMENTED_MP4", "MPEG_TS"):
             raise ValueError(f"container_format must be FRAGMENTED_MP4 or MPEG_TS, not {container_format!r}")
         self.container_format = container_format
-        self._session, self._endpoint_url = session, endpoint_url
+        target = resolve_aws(session, region=region, endpoint_url=endpoint_url)  # a ConfigurationError now
+        self._session, self._endpoint_url, self.region = target.session, target.endpoint_url, target.region
         self._backoff = Backoff(retry or RetryPolicy(), random.Random())
         self._timeouts = (connect_timeout, read_timeout)
         self._sampler = FpsSampler(self.decode_options.fps_target)
@@ -82,7 +83,7 @@ class KVSHLSFrameSource(FrameSource):
                         "frames_sampled_out": 0}
 
     def _produce(self) -> None:
-        resolver = EndpointResolver(make_session(self._session), self._endpoint_url, self.region,
+        resolver = EndpointResolver(self._session, self._endpoint_url, self.region,
                                     client_config(*self._timeouts))
         try:
             while not self._stopping.is_set():

@@ -9,20 +9,16 @@ from typing import Any, Optional, Union
 from ..decode import DecodeOptions
 from ..getmedia import RetryPolicy, StartSelector
 
-# A getmedia.StartSelector, a name ("NOW", "EARLIEST"), or config.StartSelector (pydantic, has to_boto()).
+# A getmedia.StartSelector, its command-line spelling ("now", "fragment:N", ...), or config.StartSelector
+# (pydantic, has to_boto()).
 StartSpec = Union[StartSelector, str, Any]
 
 
 def as_start_selector(value: StartSpec) -> StartSelector:
     if isinstance(value, StartSelector):
         return value
-    if isinstance(value, str):
-        name = value.upper()
-        if name == "NOW":
-            return StartSelector.now()
-        if name == "EARLIEST":
-            return StartSelector.earliest()
-        raise ValueError(f"start selector {value!r}: give NOW, EARLIEST or a StartSelector")
+    if isinstance(value, str):  # the command line's spelling: now, earliest, fragment:N, producer:TIME, ...
+        return StartSelector.parse(value)
     if hasattr(value, "to_boto"):  # kvs_parser.config.StartSelector
         api = value.to_boto()
         stamp: Optional[datetime] = api.get("StartTimestamp")
