@@ -31,7 +31,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
-        shown = default not in (None, False, [], argparse.SUPPRESS) and not isinstance(action, argparse._VersionAction)
+        nothing = default is None or default is False or default == [] or default is argparse.SUPPRESS
+        shown = not nothing and not isinstance(action, argparse._VersionAction)
         if shown and "default" not in text and action.option_strings:
             text += " (default: %(default)s)"
         return text
