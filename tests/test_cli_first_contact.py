@@ -62,9 +62,9 @@ def test_a_truncated_file_is_a_runtime_failure(tmp_path: Path, fixtures: Path) -
     assert result.returncode in (0, 1) and "Traceback" not in result.stderr  # frames before the cut are written
 
 
-def test_unknown_stream_names_the_fix() -> None:
+def test_unknown_stream_names_the_fix(tmp_path: Path) -> None:
     with Emulator() as emu:
-        result = kvs_parser("frames", "nope", "--endpoint-url", emu.endpoint_url, "--out", "unused-dir")
+        result = kvs_parser("frames", "nope", "--endpoint-url", emu.endpoint_url, "--out", str(tmp_path))
     assert result.returncode == 2
     line = one_line(result, "frames")
     assert "StreamNotFoundError" in line and "check the stream name and the region" in line
