@@ -149,3 +149,12 @@ def test_frames_ends_at_the_end_of_a_finished_stream(tmp_path: Path) -> None:
         with av.open(str(path)) as container:
             indices.append(read_index(next(container.decode(video=0)).to_ndarray(format="rgb24"), tolerance=100))
     assert indices == list(range(24))
+
+
+def test_refused_credentials_name_the_fix(tmp_path: Path) -> None:
+    with Emulator(allowed_access_keys={"good"}) as emu:
+        emu.add_live_stream("cam", SyntheticCamera(width=96, height=64, fps=15, fragment_duration=0.5))
+        result = kvs_parser("frames", "cam", "--endpoint-url", emu.endpoint_url, "--out", str(tmp_path))
+    assert result.returncode == 2
+    line = one_line(result, "frames")  # the source's failure is reported once, by the command
+    assert "NotAuthorizedError" in line and "check the AWS credentials" in line
