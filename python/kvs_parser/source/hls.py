@@ -6,6 +6,7 @@ but it needs only the archived-media permissions and works where HLS is already 
 
 from __future__ import annotations
 
+import logging
 import random
 from typing import Any, Optional, Union
 
@@ -22,6 +23,8 @@ from ..queue import QueuePolicy
 from .base import FrameSource
 from .hls_session import playback_request, session_url
 from .options import StartSpec, as_start_selector, merge_decode_options
+
+log = logging.getLogger(__name__)
 
 # Media timestamps at or past 2001-09-09 are absolute epoch milliseconds (KVS puts producer timestamps in
 # fMP4 segments); smaller ones are a stream-relative timeline that says nothing about wall-clock time.
@@ -110,6 +113,9 @@ class KVSHLSFrameSource(FrameSource):
                 f"HLS gave up after {self._backoff.failures} attempts without progress") from failure
         self._totals["connection_resets"] += 1
         self._set_counters(**self._totals)
+        bound = self._backoff.policy.max_attempts
+        log.warning("camera %s: HLS %s: %s; retrying in %.2f s (attempt %d of %s)", self.camera_id,
+                    type(failure).__name__, failure, delay, self._backoff.failures, bound or "unbounded")
         self._stopping.wait(delay)
 
     def _play(self, url: str, mode: str) -> bool:
