@@ -102,9 +102,9 @@ def save_fragments(source: ByteSource, path: Union[str, Path], select: FragmentF
             writer.close()  # even when interrupted: the file holds the whole fragments written so far
         if out is not None:
             out.close()
-    for fragment in written.incomplete:
-        log.warning("fragment %s not saved: %s (%d complete frames)", fragment.fragment_number, fragment.reason,
-                    fragment.frames)
+    for left_out in written.incomplete:
+        log.warning("fragment %s not saved: %s (%d complete frames)", left_out.fragment_number, left_out.reason,
+                    left_out.frames)
     return written
 
 
