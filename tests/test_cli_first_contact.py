@@ -158,3 +158,11 @@ def test_refused_credentials_name_the_fix(tmp_path: Path) -> None:
     assert result.returncode == 2
     line = one_line(result, "frames")  # the source's failure is reported once, by the command
     assert "NotAuthorizedError" in line and "check the AWS credentials" in line
+
+
+def test_audio_track_that_is_not_there_is_a_usage_error(fixtures: Path, tmp_path: Path) -> None:
+    result = kvs_parser("audio", str(fixtures / "kvs" / "vogels_330.mkv"), "--track", "NOPE",
+                        "--out", str(tmp_path / "x.wav"))
+    assert result.returncode == 2
+    line = one_line(result, "audio")
+    assert "no track 'NOPE'" in line and "kvs-parser inspect" in line

@@ -8,7 +8,8 @@ import sys
 from typing import Any, List
 
 from ..audio import AudioCollector, AudioTrack, read_audio, write_wav
-from ..getmedia import GetMediaClient
+from ..getmedia import GetMediaClient, StreamNotFoundError
+from .failures import UsageError
 from .options import add_aws_options, add_start_option
 
 
@@ -27,6 +28,15 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def _read(args: argparse.Namespace) -> List[AudioTrack]:
+    if args.source == "-":
+        return read_audio(sys.stdin.buffer, args.track)
+    if os.path.exists(args.source):
+        with open(args.source, "rb") as source:
+            return read_audio(source, args.track)
+    return _from_stream(args)
+
+
 def _from_stream(args: argparse.Namespace) -> List[AudioTrack]:
     collector = AudioCollector(args.track)
     with GetMediaClient(region_name=args.region, endpoint_url=args.endpoint_url) as client:
@@ -40,15 +50,15 @@ def _from_stream(args: argparse.Namespace) -> List[AudioTrack]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.source == "-":
-        tracks = read_audio(sys.stdin.buffer, args.track)
-    elif os.path.exists(args.source):
-        with open(args.source, "rb") as source:
-            tracks = read_audio(source, args.track)
-    else:
-        tracks = _from_stream(args)
+    try:
+        tracks = _read(args)
+    except StreamNotFoundError:
+        raise
+    except LookupError as error:  # a --track name or number the source does not have
+        raise UsageError(f"--track: {error}; `kvs-parser inspect` lists a file's tracks") from error
     if not tracks:
-        print("no matching audio track", file=sys.stderr)
+        print(f"kvs-parser audio: no matching audio track in {args.source!r}; `kvs-parser inspect` lists a file's "
+              "tracks", file=sys.stderr)
         return 1
     frames = write_wav(args.out, tracks)
     names = ", ".join(t.name for t in tracks)
