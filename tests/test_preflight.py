@@ -71,7 +71,7 @@ def fails_fast(make: Callable[[], Any], kind: type, *words: str) -> None:
     started = time.monotonic()
     with pytest.raises(kind) as caught:
         make()
-    assert time.monotonic() - started < 2.0  # at once: no retry loop, no network
+    assert time.monotonic() - started < 5.0  # at once: no retry loop (8 attempts take 7 s or more)
     assert all(word in str(caught.value) for word in words), str(caught.value)
 
 
@@ -124,7 +124,7 @@ def test_unknown_stream_fails_without_retrying(emu: Emulator) -> None:
         started = time.monotonic()
         with pytest.raises(StreamNotFoundError):
             next(iter(stream.frames()))
-        assert time.monotonic() - started < 2.0 and stream.counters.resets == 0
+        assert time.monotonic() - started < 5.0 and stream.counters.resets == 0
 
 
 def kvs_parser(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

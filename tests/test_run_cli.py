@@ -148,14 +148,13 @@ def run_failing_hook(emu: Emulator, tmp_path: Path, *extra: str) -> tuple[subpro
     hook_out = tmp_path / "hook.txt"
     port = free_port()
     process = command("--config", str(config), "--hook", "failing_hook:on_frame", "--metrics-port", str(port),
-                      "--duration", "5", "--status-interval", "0.5", *extra, HOOK_OUT=str(hook_out),
+                      "--duration", "10", "--status-interval", "0.5", *extra, HOOK_OUT=str(hook_out),
                       PYTHONPATH=str(tmp_path))
     assert process.stderr is not None
-    started = time.monotonic()
     first = ""
-    while "hook" not in first and process.poll() is None:  # reported at once, not at exit
+    while "hook" not in first and process.poll() is None:
         first = process.stderr.readline()
-    reported_after = time.monotonic() - started
+    reported_while_running = process.poll() is None  # at once, not at exit
     metrics = scrape(f"http://127.0.0.1:{port}/metrics", time.monotonic() + 10,
                      'kvs_getmedia_hook_errors_total{camera="front-door"}')
     try:
@@ -163,7 +162,7 @@ def run_failing_hook(emu: Emulator, tmp_path: Path, *extra: str) -> tuple[subpro
     finally:
         process.kill()
         process.communicate()
-    assert reported_after < 4.5 and "front-door" in first and "raised ValueError: model crashed" in first
+    assert reported_while_running and "front-door" in first and "raised ValueError: model crashed" in first
     assert 'kvs_getmedia_hook_errors_total{camera="yard"}' not in metrics
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, first + stderr), \
         hook_out.read_text()
