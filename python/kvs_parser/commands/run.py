@@ -19,7 +19,7 @@ from ..config import load_config
 from ..metrics import KVSMetrics, MetricsServer
 from ..source import FrameSource, FrameTimeout, SourceEnded, status_line
 from .camera_sources import sources_from_config
-from .failures import UsageError
+from .failures import UsageError, describe
 from .hooks import HookErrorPolicy, HookRunner, load_hook
 
 __all__ = ["consume", "load_hook", "register", "run"]
@@ -51,7 +51,7 @@ def consume(source: FrameSource, hook: Optional[HookRunner], stop: threading.Eve
         except SourceEnded:
             return
         except Exception as error:  # the stream's fatal error: shown by the status, camera stops
-            failures.append(f"{source.camera_id}: {type(error).__name__}: {error}")
+            failures.append(f"{source.camera_id}: {describe(error)[0]}")
             return
         if hook is not None and not hook.call(source.camera_id, frame):
             failures.append(f"{source.camera_id}: {hook.failure(source.camera_id)}")
