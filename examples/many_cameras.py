@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 
-from kvs_parser.source import FrameTimeout, KVSGetMediaFrameSource, SourceEnded, SourceFrame, status_line
+from kvs_parser.source import FrameTimeout, KVSGetMediaFrameSource, SourceEnded, SourceFrame
 
 counts: Counter = Counter()
 
@@ -59,7 +59,9 @@ def main() -> None:
         for consumer in consumers:
             consumer.join()
     for source in sources:
-        print(status_line(source.get_metrics()))
+        metrics = source.get_metrics()
+        print(f"{source.camera_id}: {metrics.frames_read} frames read, latency p50 {metrics.latency_ms.p50} ms, "
+              f"{metrics.connection_resets} reconnects")
         if source.error is not None:
             print(f"  {source.camera_id} failed: {source.error}")
     print("frames:", dict(counts))

@@ -1,7 +1,12 @@
 """The `kvs-parser` command: a thin dispatcher over one module per subcommand.
 
 Each module in `kvs_parser.commands` exposes `register(subparsers)`, which adds its subparser and sets
-`func(args) -> int` as its default, so a subcommand lives in one file and this one stays short.
+`func(args) -> int` as its default, so a subcommand lives in one file and this one stays short. Only the
+command being run (or asked for its --help) is imported: `kvs-parser --help` loads no PyAV, boto3 or
+pydantic, and a command whose extra is missing does not break the others.
+
+A failure is one line on stderr naming what failed and what to do (`commands._failures`), exit code 2
+for a usage or configuration mistake and 1 at runtime; `--debug` adds the traceback.
 """
 
 from __future__ import annotations
@@ -16,13 +21,23 @@ from typing import Iterator, Optional, Sequence
 
 from ._version import __version__
 
-# Subcommand modules, in the order `--help` lists them.
-COMMAND_MODULES = ("demo", "inspect", "emulate", "run", "frames", "audio", "pipe")
+# Subcommands in the order `--help` lists them, with the one line it shows for each.
+COMMANDS = {
+    "demo": "run the pipeline on a synthetic camera in the local emulator",
+    "inspect": "summarise the fragments, tracks and frames of a stream",
+    "emulate": "serve a local Kinesis Video Streams endpoint for boto3",
+    "run": "read every camera of a cameras.yaml concurrently",
+    "frames": "save decoded frames of a stream as JPEG/PNG files",
+    "audio": "write audio tracks (e.g. Amazon Connect's) as WAV",
+    "pipe": "write a live stream to stdout as MKV or Annex B",
+}
 
 DESCRIPTION = """\
 Watch Amazon Kinesis Video Streams live video as decoded frames, milliseconds behind the camera.
 New here? `kvs-parser demo` runs the whole pipeline on a local emulator, with nothing to configure.
 `kvs-parser COMMAND --help` explains each command."""
+
+DEBUG_HELP = "on failure, print the traceback too"
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -38,17 +53,22 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParser:
+    """The parser for `argv`: the command it names is registered by its module, the others by name only."""
     parser = argparse.ArgumentParser(prog="kvs-parser", description=DESCRIPTION, formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--debug", action="store_true", help="on failure, print the traceback too")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"kvs_parser.commands.{name}").register(subparsers)
+    args = sys.argv[1:] if argv is None else list(argv)
+    chosen = next((arg for arg in args if not arg.startswith("-")), None)
+    for name, summary in COMMANDS.items():
+        if name == chosen:
+            importlib.import_module(f"kvs_parser.commands.{name}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     for command in subparsers.choices.values():
         command.formatter_class = HelpFormatter
-        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                             help="on failure, print the traceback too")
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     return parser
 
 
@@ -73,7 +93,7 @@ def _log_to_stderr() -> Iterator[None]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
         parser.print_help()
@@ -86,7 +106,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as error:
-        from .commands.failures import describe  # only on failure: keeps `--help` light
+        from .commands._failures import describe  # only on failure: keeps `--help` light
 
         if args.debug:
             traceback.print_exc()

@@ -9,8 +9,8 @@ from typing import Any, List
 
 from ..audio import AudioCollector, AudioTrack, read_audio, write_wav
 from ..getmedia import GetMediaClient, StreamNotFoundError
-from .failures import UsageError
-from .options import add_aws_options, add_start_option
+from ._failures import UsageError
+from ._options import add_aws_options, add_start_option
 
 
 def register(subparsers: Any) -> None:

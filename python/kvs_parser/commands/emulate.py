@@ -11,7 +11,7 @@ from typing import List, Tuple
 import av
 
 from ..emulator import Emulator, Limits, SyntheticCamera
-from .failures import UsageError
+from ._failures import UsageError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from ..emulator import Emulator, SyntheticCamera
-from ..source import FrameTimeout, KVSGetMediaFrameSource, SourceEnded, SourceFrame, write_image
-from .failures import UsageError
-from .options import add_aws_options, add_start_option
+from ..source import FrameTimeout, KVSGetMediaFrameSource, SourceEnded, SourceFrame
+from ._failures import UsageError
+from ._images import write_image
+from ._options import add_aws_options, add_start_option
 
 EMULATE_DEFAULT_MAX = 10  # --emulate alone: a demonstration that ends by itself
 

@@ -11,7 +11,7 @@ from typing import Any, Iterator, Union
 from ..getmedia import GetMediaClient
 from ..iterators import iter_chunks
 from ..pipe import AnnexBWriter, LiveMkvWriter
-from .options import add_aws_options, add_start_option
+from ._options import add_aws_options, add_start_option
 
 
 def register(subparsers: Any) -> None:
@@ -27,10 +27,10 @@ def register(subparsers: Any) -> None:
 
 
 def _file_frames(path: str, writer: Union[LiveMkvWriter, AnnexBWriter]) -> Iterator[Any]:
-    from .._kvsparser import StreamParser
+    from .._kvsparser import KVSStreamParser
 
     ready: list = []
-    parser = StreamParser(on_frame=ready.append, on_tracks=writer.tracks)
+    parser = KVSStreamParser(on_frame=ready.append, on_tracks=writer.tracks)
     with (open(path, "rb") if path != "-" else os.fdopen(os.dup(0), "rb")) as source:
         for chunk in iter_chunks(source):
             parser.parse(chunk)

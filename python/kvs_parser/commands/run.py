@@ -17,10 +17,11 @@ from prometheus_client import CollectorRegistry
 
 from ..config import load_config
 from ..metrics import KVSMetrics, MetricsServer
-from ..source import FrameSource, FrameTimeout, SourceEnded, status_line
-from .camera_sources import sources_from_config
-from .failures import UsageError, describe
-from .hooks import HookErrorPolicy, HookRunner, load_hook
+from ..source import FrameSource, FrameTimeout, SourceEnded
+from ._camera_sources import sources_from_config
+from ._failures import UsageError, describe
+from ._hooks import HookErrorPolicy, HookRunner, load_hook
+from ._status import status_line
 
 __all__ = ["consume", "load_hook", "register", "run"]
 

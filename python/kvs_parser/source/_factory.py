@@ -1,0 +1,56 @@
+"""Frame sources from cameras.yaml: one per camera, GetMedia or HLS as its playback.mode says."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from ..getmedia import resolve_aws
+from ._base import FrameSource
+from ._getmedia import KVSGetMediaFrameSource
+from ._hls import KVSHLSFrameSource
+from ._options import retry_policy
+
+if TYPE_CHECKING:  # cameras.yaml and metrics are the [app] extra, imported when a config is used
+    from ..config import AppConfig, CameraConfig
+    from ..metrics import KVSMetrics
+
+log = logging.getLogger(__name__)
+
+FrameSourceType = Union[KVSGetMediaFrameSource, KVSHLSFrameSource]
+
+
+def session_for(endpoint_url: Optional[str], region: Optional[str], session: Any = None) -> Any:
+    """The boto3 Session the credentials rule gives (see ``kvs_parser._aws.preflight``): `session` or
+    the usual chain, with placeholders for a loopback endpoint when nothing is configured."""
+    return resolve_aws(session, region=region, endpoint_url=endpoint_url).session
+
+
+def source_from_config(
+    app: AppConfig, camera: CameraConfig, *, metrics: Optional[KVSMetrics] = None, session: Any = None,
+) -> FrameSource:
+    """A started-when-you-say source for `camera`, with the file's region, endpoint and output merged in."""
+    from ..config import PlaybackMode
+
+    output = app.output_for(camera)
+    region = app.region_for(camera)
+    endpoint_url = app.endpoint_for(camera)
+    playback = camera.playback
+    getmedia = playback.getmedia
+    common: dict[str, Any] = dict(
+        stream_name=camera.kvs_stream_name, stream_arn=camera.kvs_stream_arn, region=region,
+        start_selector=getmedia.start_selector, session=session,
+        endpoint_url=endpoint_url, decode_options=output.decode_options(camera.fps_target),
+        queue_max_size=getmedia.frame_queue.max_size, queue_policy=getmedia.frame_queue.policy,
+        queue_timeout=getmedia.frame_queue.timeout_seconds, metrics=metrics,
+        retry=retry_policy(getmedia.reconnect_delay_seconds, getmedia.max_reconnect_attempts,
+                           unbounded=getmedia.max_reconnect_attempts is None),
+    )
+    if playback.mode is PlaybackMode.HLS:
+        if output.decode_backend != "pyav":
+            log.warning("camera %s: HLS decodes with PyAV; decode_backend %r is ignored", camera.id,
+                        output.decode_backend)
+        return KVSHLSFrameSource(camera.id, **common)
+    return KVSGetMediaFrameSource(camera.id, **common, backend=output.decode_backend,
+                                  max_fragment_age_seconds=getmedia.max_fragment_age_seconds,
+                                  chunk_size=getmedia.chunk_size)
