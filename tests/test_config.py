@@ -246,3 +246,18 @@ def test_seed_parser_block_others_say_what_to_use(tmp_path: Path, kind: str, adv
     [problem] = error.problems
     assert (problem.camera_id, problem.field) == ("cam7", "playback.getmedia.parser.type")
     assert advice in problem.message and "type: kvs_parser" in problem.message
+
+
+def test_nvdec_output_settings_are_checked_when_the_file_is_read() -> None:
+    from kvs_parser.config import OutputConfig
+
+    gpu = OutputConfig(decode_backend="nvdec", pixel_format="rgbp", device=1).decode_options()
+    assert (gpu.pixel_format, gpu.device) == ("rgbp", 1)
+    for bad, message in [
+        ({"pixel_format": "rgbp"}, "needs decode_backend: nvdec"),
+        ({"decode_backend": "nvdec", "width": 640}, "does not resize"),
+        ({"decode_backend": "nvdec", "pixel_format": "yuv420p"}, "nvdec backend gives"),
+        ({"decode_backend": "nvdec", "device": -1}, "greater than or equal to 0"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            OutputConfig(**bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ from kvs_parser.emulator import Emulator, SyntheticCamera
 pytestmark = pytest.mark.timeout(90)
 
 HOOK = '''
+import importlib.util
 import os
 
 def on_frame(camera_id, frame):
@@ -132,6 +134,7 @@ def test_bad_config_names_file_camera_and_field(tmp_path: Path) -> None:
 
 
 FAILING_HOOK = '''
+import importlib.util
 import os
 
 def on_frame(camera_id, frame):
@@ -189,7 +192,7 @@ def test_a_raising_hook_can_log_and_continue(emu: Emulator, tmp_path: Path) -> N
 
 @pytest.mark.parametrize(("camera", "field", "words"), [
     ("{id: porch, kvs_stream_name: porch, output: {decode_backend: cuda}}", "output.decode_backend",
-     "unknown decoder backend 'cuda': use one of pyav"),
+     "unknown decoder backend 'cuda': use one of nvdec, pyav"),
     ("{id: porch, kvs_stream_name: porch, endpoint_url: 'http://10.9.9.9:99999'}", "endpoint_url", "valid port"),
 ])
 def test_camera_that_cannot_be_built_exits_2_naming_file_camera_and_field(
@@ -202,3 +205,16 @@ def test_camera_that_cannot_be_built_exits_2_naming_file_camera_and_field(
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert str(config) in result.stderr and f"camera 'porch' (cameras[0]): {field}: " in result.stderr
     assert words in result.stderr
+
+
+def test_nvdec_on_a_host_without_it_exits_2_naming_the_camera(tmp_path: Path) -> None:
+    if importlib.util.find_spec("PyNvVideoCodec") is not None:
+        pytest.skip("PyNvVideoCodec is installed here: nvdec may be usable")
+    config = tmp_path / "cameras.yaml"
+    config.write_text("region: eu-west-1\ncameras:\n  - {id: porch, kvs_stream_name: porch, "
+                      "output: {decode_backend: nvdec, pixel_format: rgbp}}\n")
+    result = subprocess.run([sys.executable, "-m", "kvs_parser", "run", "--config", str(config)],
+                            capture_output=True, text=True, timeout=60, check=False,
+                            env=dict(os.environ, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "camera 'porch' (cameras[0]): output.decode_backend: " in result.stderr and "[gpu]" in result.stderr

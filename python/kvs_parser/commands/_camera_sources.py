@@ -6,13 +6,15 @@ from pathlib import Path
 from typing import List, Union
 
 from ..config import AppConfig, ConfigError, ConfigProblem
-from ..decode import BackendRegistry
+from ..decode import BackendRegistry, NvdecUnavailableError
+from ..errors import KVSError
 from ..getmedia import InvalidEndpointError, MissingCredentialsError, NoRegionError
 from ..metrics import KVSMetrics
 from ..source import FrameSource, source_from_config
 
 # The cameras.yaml field each construction-time error is about.
-_FIELDS = ((NoRegionError, "region"), (InvalidEndpointError, "endpoint_url"), (MissingCredentialsError, ""))
+_FIELDS = ((NoRegionError, "region"), (InvalidEndpointError, "endpoint_url"), (MissingCredentialsError, ""),
+           (NvdecUnavailableError, "output.decode_backend"))
 
 
 def sources_from_config(config: AppConfig, path: Union[str, Path], metrics: KVSMetrics) -> List[FrameSource]:
@@ -28,7 +30,7 @@ def sources_from_config(config: AppConfig, path: Union[str, Path], metrics: KVSM
             continue
         try:
             sources.append(source_from_config(config, camera, metrics=metrics))
-        except ValueError as error:  # a ConfigurationError: region, credentials, endpoint
+        except (ValueError, KVSError) as error:  # region, credentials, endpoint; a backend this host lacks
             field = next((name for kind, name in _FIELDS if isinstance(error, kind)), "")
             problems.append(ConfigProblem(field, str(error), index, camera.id))
     if problems:
