@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--hook", help="module:function called with (camera_id, SourceFrame) for each frame")
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--status-interval", type=float, default=1.0, help="seconds between status lines")
+    from ..ray.run_command import add_arguments as add_ray_arguments
+
+    add_ray_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -80,6 +83,17 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     return restore
 
 
+def _run_on_ray(args: argparse.Namespace, config: Any) -> int:
+    from ..ray.run_command import run_on_ray
+
+    stop = threading.Event()
+    restore = _stop_on_signals(stop)
+    try:
+        return run_on_ray(args, config, stop)
+    finally:
+        restore()
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
@@ -87,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError, ImportError, AttributeError) as error:
         print(f"kvs-parser run: {error}", file=sys.stderr)
         return 2
+    if getattr(args, "ray", None) is not None:
+        return _run_on_ray(args, config)
     registry = CollectorRegistry()
     metrics = KVSMetrics(registry)
     sources = [source_from_config(config, camera, metrics=metrics) for camera in config.cameras]

@@ -15,6 +15,10 @@ class SourceFrame:
     ``producer_time_ms`` is this frame's own producer time (the fragment's producer timestamp plus the
     frame's offset in it, or an absolute HLS timestamp); ``latency_ms`` is the wall clock at read() minus
     it. Both are None when the stream does not carry a producer time.
+
+    ``frame_index`` (position of the picture in its fragment, from 0) and ``redelivered`` are set by
+    checkpointed delivery (``kvs_parser.ray``): ``redelivered`` marks a picture of the fragment that was in
+    flight when the camera last stopped, which may have reached the hook before.
     """
 
     camera_id: str
@@ -31,6 +35,8 @@ class SourceFrame:
     fragment_number: Optional[str] = None
     decoded_time_ms: float = 0.0  # wall clock when the picture left the decoder
     latency_ms: Optional[float] = None
+    frame_index: Optional[int] = None
+    redelivered: bool = False
 
 
 @dataclass(frozen=True)
