@@ -87,11 +87,8 @@ def _run_on_ray(args: argparse.Namespace, config: Any) -> int:
     from ..ray.run_command import run_on_ray
 
     stop = threading.Event()
-    restore = _stop_on_signals(stop)
-    try:
-        return run_on_ray(args, config, stop)
-    finally:
-        restore()
+    # Installed once Ray is initialised: ray.init() installs its own SIGTERM handler.
+    return run_on_ray(args, config, stop, lambda: _stop_on_signals(stop))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import asdict
 from typing import Any, Optional, Union
 
@@ -43,6 +44,7 @@ class CameraActor:
 
     def __init__(self, app: AppConfig, camera: CameraConfig, hook: Union[str, Hook, None], store_url: str,
                  exit_on_failure: bool = True) -> None:
+        self.started_ms = time.time() * 1000  # when Ray (re)created this actor
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         self.camera_id = camera.id
         self.registry = CollectorRegistry()
@@ -70,6 +72,7 @@ class CameraActor:
         progress = asdict(self.camera.progress())
         progress["pid"] = os.getpid()
         progress["node_id"] = _node_id()
+        progress["actor_started_ms"] = self.started_ms
         return progress
 
     def metrics_text(self) -> str:

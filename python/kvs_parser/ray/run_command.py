@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from prometheus_client import CollectorRegistry
 
@@ -65,7 +65,9 @@ class _ConfigWatcher:
             return None
 
 
-def run_on_ray(args: argparse.Namespace, config: AppConfig, stop: threading.Event) -> int:
+def run_on_ray(args: argparse.Namespace, config: AppConfig, stop: threading.Event,
+               stop_on_signals: Callable[[], Callable[[], None]]) -> int:
+    """Runs until `stop` is set (by the handlers `stop_on_signals` installs, after Ray's own) or --duration."""
     if not args.checkpoint:
         print("kvs-parser run: --ray needs --checkpoint redis://HOST:PORT/DB (or sqlite:///PATH on one machine)",
               file=sys.stderr)
@@ -83,8 +85,10 @@ def run_on_ray(args: argparse.Namespace, config: AppConfig, stop: threading.Even
     registry.register(FleetMetricsCollector(fleet))
     server = MetricsServer(registry, port=args.metrics_port) if args.metrics_port is not None else None
     watcher = _ConfigWatcher(args.config)
+    restore_signals: Callable[[], None] = lambda: None  # noqa: E731
     try:
         fleet.start()
+        restore_signals = stop_on_signals()
         if server is not None:
             server.start()
             print(f"metrics on {server.url}", flush=True)
@@ -105,6 +109,7 @@ def run_on_ray(args: argparse.Namespace, config: AppConfig, stop: threading.Even
         fleet.stop()
         if server is not None:
             server.stop()
+        restore_signals()
     for camera_id, p in progress.items():
         print(_status(camera_id, p))
     return 0
