@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -225,8 +226,22 @@ def test_a_config_change_adds_and_removes_cameras_without_restarting_the_others(
         assert {c: progress[c]["pid"] for c in ("cam-0", "cam-1")} == {c: pids[c] for c in ("cam-0", "cam-1")}
         with pytest.raises(ValueError):
             ray.get_actor("camera:cam-2", namespace=fleet.namespace)
+
+        # An actor process dying (here SIGKILL) is restarted by Ray in place, from its checkpoint.
+        killed_at = time.time()
+        os.kill(pids["cam-0"], signal.SIGKILL)
+        wait_for(lambda: any(r["pid"] != pids["cam-0"] and r["time"] > killed_at
+                             for r in read_log(delivery_log)["cam-0"]), 60, "cam-0 delivering after its actor died")
+        back = min(r["time"] for r in read_log(delivery_log)["cam-0"] if r["time"] > killed_at) - killed_at
+        print(f"actor of cam-0 killed: delivering again after {back:.1f} s")
+        assert back < RECOVERY_LIMIT_S
+        count = len(read_log(delivery_log)["cam-0"])
+        wait_for(lambda: len(read_log(delivery_log)["cam-0"]) >= count + 2 * PER_FRAGMENT, 30, "cam-0 delivering on")
     finally:
         fleet.stop()
+    # cam-0's whole log, through the previous test's node loss, this restart and the stops in between.
+    summary = check_deliveries(deliveries(read_log(delivery_log)["cam-0"]))
+    assert summary.runs >= 3
 
 
 def test_run_ray_command_serves_every_camera_and_follows_the_config_file(
