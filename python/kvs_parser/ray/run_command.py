@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cpus-per-camera", type=float, default=0.5, help="Ray CPUs per camera (default 0.5)")
     group.add_argument("--gpus-per-camera", type=float, default=0.25,
                        help="Ray GPUs per camera decoding with nvdec (default 0.25)")
+    group.add_argument("--metrics-host", default="127.0.0.1",
+                       help="address --metrics-port binds with --ray (0.0.0.0 in a pod; default 127.0.0.1)")
     group.add_argument("--max-restarts", type=int, default=-1,
                        help="restarts of a camera's actor after failures (default -1: always)")
 
@@ -83,7 +85,9 @@ def run_on_ray(args: argparse.Namespace, config: AppConfig, stop: threading.Even
                      max_restarts=args.max_restarts)
     registry = CollectorRegistry()
     registry.register(FleetMetricsCollector(fleet))
-    server = MetricsServer(registry, port=args.metrics_port) if args.metrics_port is not None else None
+    server = None
+    if args.metrics_port is not None:
+        server = MetricsServer(registry, port=args.metrics_port, host=args.metrics_host)
     watcher = _ConfigWatcher(args.config)
     restore_signals: Callable[[], None] = lambda: None  # noqa: E731
     try:
