@@ -142,6 +142,19 @@ def test_delivery_waits_through_a_redis_outage_and_loses_nothing(emu: Emulator) 
     assert summary.repeated == 0 and summary.marked_fragments == ()
 
 
+def test_frame_index_is_the_position_in_the_fragment_whatever_is_sampled_out(emu: Emulator, tmp_path: Path) -> None:
+    store = SQLiteCheckpointStore(tmp_path / "checkpoints.db")
+    hook = Recorder()
+    cam = CheckpointedCamera("door", "door", store=store, hook=hook, session=session(), region="us-west-2",
+                             endpoint_url=emu.endpoint_url,
+                             decode_options=DecodeOptions(pixel_format="rgb24", fps_target=FPS / 4)).start()
+    hook.wait(lambda log: len(log) >= 8)
+    cam.stop()
+    # Fragment k holds frames 8k..8k+7; a quarter of them is kept, each with its position in the fragment.
+    assert all(r.index == r.frame % PER_FRAGMENT for r in hook.log), hook.log
+    assert len({r.index for r in hook.log}) > 1
+
+
 def test_a_missing_stream_is_a_typed_error_not_a_retry_loop(emu: Emulator, tmp_path: Path) -> None:
     cam = CheckpointedCamera("ghost", "no-such-stream", store=SQLiteCheckpointStore(tmp_path / "c.db"),
                              session=session(), region="us-west-2", endpoint_url=emu.endpoint_url).start()

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from ..checkpoint import Checkpoint, CheckpointStore, CheckpointStoreError, fragment_order
 from ..checkpoint.metrics import CameraCheckpointMetrics, CheckpointMetrics
@@ -34,6 +35,38 @@ PUBLISH_INTERVAL = 0.25  # seconds between stream counter updates
 
 class HookError(KVSError):
     """The hook raised; the camera stops (under Ray the actor then restarts from its checkpoint)."""
+
+
+class FramePositions:
+    """Each encoded frame's position in its fragment (in stream order, per track), by its pts.
+
+    A picture's ``frame_index`` is the position of the frame it was decoded from: the same picture gets the
+    same index after a restart whatever sampling (fps_target, keyframes_only) or decoder delay did.
+    """
+
+    def __init__(self, fragments: int = 8) -> None:
+        # fragment number -> ({(track, pts): position}, {track: frames seen})
+        self._fragments: OrderedDict[str, Tuple[Dict[Tuple[int, int], int], Dict[int, int]]] = OrderedDict()
+        self._capacity = fragments
+
+    def note(self, frame: Any) -> None:
+        number = frame.fragment_number
+        if number is None:
+            return
+        entry = self._fragments.get(number)
+        if entry is None:
+            entry = self._fragments[number] = ({}, {})
+            while len(self._fragments) > self._capacity:
+                self._fragments.popitem(last=False)
+        positions, counts = entry
+        key = (frame.track_number, frame.pts_ms)
+        if key not in positions:
+            positions[key] = counts.get(frame.track_number, 0)
+            counts[frame.track_number] = positions[key] + 1
+
+    def of(self, picture: DecodedFrame) -> Optional[int]:
+        entry = self._fragments.get(picture.fragment_number) if picture.fragment_number else None
+        return None if entry is None else entry[0].get((picture.track_number, picture.pts_ms))
 
 
 class CameraSupersededError(KVSError):
@@ -112,7 +145,7 @@ class CheckpointedCamera:
         self._skip_before: Optional[tuple] = None  # fragments before this order were never wanted
         self._fragment: Optional[str] = None  # fragment whose pictures are being delivered
         self._fragment_producer_ms: Optional[int] = None
-        self._index = 0
+        self._positions = FramePositions()
         self._counts = {"delivered": 0, "redelivered": 0, "completed": 0, "errors": 0}
         self._resumed_after: Optional[str] = None
         self._last_delivery_ms: Optional[float] = None
@@ -216,6 +249,7 @@ class CheckpointedCamera:
                 if self._already_delivered(frame.fragment_number):
                     continue
                 clock.note(frame)
+                self._positions.note(frame)
                 self._deliver_all(decoder.decode(frame), clock)
                 if self._stopping.is_set():
                     break
@@ -267,7 +301,7 @@ class CheckpointedCamera:
         if number is not None and self._already_delivered(number):
             return
         if number != self._fragment:
-            self._fragment, self._index = number, 0
+            self._fragment = number
             self._fragment_producer_ms = picture.producer_timestamp_ms
             if number is not None:
                 self._save(self._mark_in_flight(number, picture.producer_timestamp_ms))
@@ -280,9 +314,8 @@ class CheckpointedCamera:
             producer_timestamp_ms=picture.producer_timestamp_ms, server_timestamp_ms=picture.server_timestamp_ms,
             fragment_number=number, decoded_time_ms=now,
             latency_ms=None if producer_time_ms is None else now - producer_time_ms,
-            frame_index=self._index, redelivered=redelivered,
+            frame_index=self._positions.of(picture), redelivered=redelivered,
         )
-        self._index += 1
         if self.hook is not None:
             try:
                 self.hook(self.camera_id, frame)
