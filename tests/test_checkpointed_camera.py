@@ -15,11 +15,12 @@ import boto3
 import pytest
 
 from delivery_check import Delivery, check_deliveries
-from kvs_parser.checkpoint import CheckpointStore, SQLiteCheckpointStore, open_store
+from kvs_parser.checkpoint import Checkpoint, CheckpointStore, SQLiteCheckpointStore, open_store
 from kvs_parser.decode import DecodeOptions
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
-from kvs_parser.getmedia import StreamNotFoundError
+from kvs_parser.getmedia import GetMediaError, StreamNotFoundError
 from kvs_parser.ray import CheckpointedCamera, HookError
+from kvs_parser.ray.actor import PERMANENT_ERRORS
 from kvs_parser.source import SourceFrame
 from redis_server import RedisServer
 
@@ -153,6 +154,18 @@ def test_frame_index_is_the_position_in_the_fragment_whatever_is_sampled_out(emu
     # Fragment k holds frames 8k..8k+7; a quarter of them is kept, each with its position in the fragment.
     assert all(r.index == r.frame % PER_FRAGMENT for r in hook.log), hook.log
     assert len({r.index for r in hook.log}) > 1
+
+
+def test_a_checkpoint_kvs_no_longer_has_stops_the_camera_with_a_typed_error(emu: Emulator, tmp_path: Path) -> None:
+    store = SQLiteCheckpointStore(tmp_path / "checkpoints.db")
+    expired = "91343852333181432392682062607743920146159169391"  # before the stream's first fragment
+    store.save(Checkpoint("door", expired, None, 1000))
+    hook = Recorder()
+    cam = camera(emu, store, hook).start()
+    cam.join(30)
+    assert isinstance(cam.error, GetMediaError) and not cam.running and hook.log == []
+    assert isinstance(cam.error, PERMANENT_ERRORS)  # under Ray: reported, not restarted in a loop
+    assert store.load("door") == Checkpoint("door", expired, None, 1000, updated_ms=store.load("door").updated_ms)
 
 
 def test_a_missing_stream_is_a_typed_error_not_a_retry_loop(emu: Emulator, tmp_path: Path) -> None:
