@@ -20,7 +20,7 @@ from kvs_parser.decode import DecodeOptions
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
 from kvs_parser.getmedia import GetMediaError, StreamNotFoundError
 from kvs_parser.ray import CheckpointedCamera, HookError
-from kvs_parser.ray.actor import PERMANENT_ERRORS
+from kvs_parser.ray._actor import PERMANENT_ERRORS
 from kvs_parser.source import SourceFrame
 from redis_server import RedisServer
 

@@ -32,8 +32,7 @@ try:  # the [ray] extra; its absence skips (fails under CI) in the cluster fixtu
     import ray
     from ray.cluster_utils import Cluster
 
-    from kvs_parser.ray import RayFleet
-    from kvs_parser.ray.metrics_collector import FleetMetricsCollector
+    from kvs_parser.ray import FleetMetricsCollector, RayFleet
 except ImportError:
     ray = None
 

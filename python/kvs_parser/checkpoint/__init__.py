@@ -7,9 +7,9 @@ picks one from a URL.
 
 from __future__ import annotations
 
-from .model import Checkpoint, CheckpointStore, CheckpointStoreError, fragment_order
-from .open import open_store
-from .sqlite_store import SQLiteCheckpointStore
+from ._model import Checkpoint, CheckpointStore, CheckpointStoreError, fragment_order
+from ._open import open_store
+from ._sqlite import SQLiteCheckpointStore
 
 __all__ = [
     "Checkpoint",
@@ -24,7 +24,7 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     if name == "RedisCheckpointStore":  # imports the optional redis client only when asked for
-        from .redis_store import RedisCheckpointStore
+        from ._redis import RedisCheckpointStore
 
         return RedisCheckpointStore
     raise AttributeError(name)

@@ -18,7 +18,8 @@ from prometheus_client import CollectorRegistry
 
 from ..config import ConfigError, load_config
 from ..metrics import KVSMetrics, MetricsServer
-from ..source import FrameSource, FrameTimeout, SourceEnded, source_from_config, status_line
+from ..source import FrameSource, FrameTimeout, SourceEnded, source_from_config
+from ._status import status_line
 
 Hook = Callable[[str, Any], Any]
 
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--hook", help="module:function called with (camera_id, SourceFrame) for each frame")
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--status-interval", type=float, default=1.0, help="seconds between status lines")
-    from ..ray.run_command import add_arguments as add_ray_arguments
+    from ._ray_run import add_arguments as add_ray_arguments
 
     add_ray_arguments(parser)
     parser.set_defaults(func=run)
@@ -84,7 +85,7 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
 
 
 def _run_on_ray(args: argparse.Namespace, config: Any) -> int:
-    from ..ray.run_command import run_on_ray
+    from ._ray_run import run_on_ray
 
     stop = threading.Event()
     # Installed once Ray is initialised: ray.init() installs its own SIGTERM handler.

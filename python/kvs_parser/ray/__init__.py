@@ -9,22 +9,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from .checkpointed_camera import CameraProgress, CameraSupersededError, CheckpointedCamera, Hook, HookError
+from ._checkpointed_camera import CameraProgress, CameraSupersededError, CheckpointedCamera, Hook, HookError
 
 __all__ = [
     "CameraProgress",
     "CameraSupersededError",
     "CheckpointedCamera",
+    "FleetChange",
+    "FleetMetricsCollector",
     "Hook",
     "HookError",
     "RayFleet",
     "camera_resources",
 ]
 
+_NEED_RAY = {"RayFleet": "_fleet", "FleetChange": "_fleet", "camera_resources": "_fleet",
+             "FleetMetricsCollector": "_metrics_collector"}
+
 
 def __getattr__(name: str) -> Any:
-    if name in ("RayFleet", "camera_resources"):  # imports ray only when asked for
-        from . import fleet
+    module = _NEED_RAY.get(name)  # imports ray only when asked for: CheckpointedCamera runs without it
+    if module is None:
+        raise AttributeError(name)
+    import importlib
 
-        return getattr(fleet, name)
-    raise AttributeError(name)
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
