@@ -141,6 +141,24 @@ def sample(text: str, name: str, camera: str) -> float:
     return float(line.split()[-1])
 
 
+def test_a_camera_decoding_with_nvdec_asks_ray_for_a_gpu_share() -> None:
+    require(ray is not None, "ray is not installed (pip install 'kvs-parser-py[ray]')")
+    from kvs_parser.ray import camera_resources
+
+    app = parse_config({"cameras": [{"id": "cpu", "kvs_stream_name": "a"},
+                                    {"id": "gpu", "kvs_stream_name": "b", "output": {"decode_backend": "nvdec"}}]})
+    assert camera_resources(app, app.camera("cpu"), 0.1, 0.25) == {"num_cpus": 0.1, "num_gpus": 0.0}
+    assert camera_resources(app, app.camera("gpu"), 0.1, 0.25) == {"num_cpus": 0.1, "num_gpus": 0.25}
+
+
+def test_run_ray_without_a_checkpoint_store_is_a_usage_error(tmp_path: Path) -> None:
+    cameras = tmp_path / "cameras.yaml"
+    cameras.write_text("cameras:\n  - {id: door, kvs_stream_name: door}\n")
+    result = subprocess.run([sys.executable, "-m", "kvs_parser", "run", "--config", str(cameras), "--ray"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--ray needs --checkpoint" in result.stderr
+
+
 def test_killing_a_node_moves_its_cameras_losing_nothing(cluster: Any, emulator: Emulator, redis_url: str,
                                                          delivery_log: Path) -> None:
     ids = [f"cam-{i}" for i in range(CAMERAS)]
