@@ -33,6 +33,15 @@ def app_config(url: str, cameras: int) -> AppConfig:
                          "cameras": [{"id": f"cam{i}", "kvs_stream_name": f"cam{i}"} for i in range(cameras)]})
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages (libraries mapped by every actor) divided among their users."""
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def delivered(progress: Dict[str, Any]) -> int:
     return sum(p["frames_delivered"] for p in progress.values() if p is not None)
 
@@ -89,13 +98,14 @@ def ray_point(config: AppConfig, store_path: str, warmup: float, window: float) 
         cpu = sum(c.seconds() - c0 for c, c0 in zip(clocks, cpu0))
         ray_cpu = sum(c.seconds() - c0 for c, c0 in zip(ray_clocks, ray_cpu0))
         rss = [rss_mb(pid) for pid in pids]
+        pss = [pss_mb(pid) for pid in pids]
         ray_rss = sum(rss_mb(pid) for pid in ray_pids)
     finally:
         fleet.stop()
         ray.shutdown()
     return {"fps_per_camera": frames / elapsed / n, "cpu_per_camera_pct": 100 * cpu / elapsed / n,
-            "rss_per_camera_mb": sum(rss) / n, "ray_node_cpu_pct": 100 * ray_cpu / elapsed,
-            "ray_node_rss_mb": ray_rss}
+            "rss_per_camera_mb": sum(rss) / n, "pss_per_camera_mb": sum(pss) / n,
+            "ray_node_cpu_pct": 100 * ray_cpu / elapsed, "ray_node_rss_mb": ray_rss}
 
 
 def main(argv: List[str]) -> int:
@@ -116,8 +126,9 @@ def main(argv: List[str]) -> int:
               flush=True)
         ours = ray_point(config, f"{scratch}/ray.db", args.warmup, args.window)
         print(f"Ray actor per camera:   {ours['fps_per_camera']:.2f} fps/camera, "
-              f"{ours['cpu_per_camera_pct']:.1f} % of a core/camera, {ours['rss_per_camera_mb']:.1f} MB/camera "
-              f"(whole actor process); Ray's node processes: {ours['ray_node_cpu_pct']:.1f} % of a core, "
+              f"{ours['cpu_per_camera_pct']:.1f} % of a core/camera, {ours['rss_per_camera_mb']:.1f} MB RSS "
+              f"({ours['pss_per_camera_mb']:.1f} MB PSS)/camera (whole actor process); "
+              f"Ray's node processes: {ours['ray_node_cpu_pct']:.1f} % of a core, "
               f"{ours['ray_node_rss_mb']:.0f} MB; {load_line()}", flush=True)
     return 0
 
