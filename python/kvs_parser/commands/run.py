@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 from prometheus_client import CollectorRegistry
 

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from .._aws.preflight import resolve_aws
 from ..checkpoint import Checkpoint, CheckpointStore, CheckpointStoreError, fragment_order
 from ..checkpoint._metrics import CameraCheckpointMetrics, CheckpointMetrics
 from ..config import AppConfig, CameraConfig, PlaybackMode
@@ -25,7 +26,6 @@ from ..errors import KVSError
 from ..getmedia import GetMediaClient, GetMediaStream, RetryPolicy, StartSelector
 from ..metrics import CameraMetrics, KVSMetrics
 from ..source import ProducerClock, SourceFrame
-from ..source._factory import EMULATOR_REGION, session_for
 from ..source._options import as_start_selector, retry_policy
 
 log = logging.getLogger(__name__)
@@ -168,9 +168,9 @@ class CheckpointedCamera:
                         camera.id)
         output = app.output_for(camera)
         endpoint_url = app.endpoint_for(camera)
-        region = app.region_for(camera) or (EMULATOR_REGION if endpoint_url else None)
-        return cls(camera.id, camera.kvs_stream_name, camera.kvs_stream_arn, store=store, hook=hook, region=region,
-                   session=session_for(endpoint_url, region, session), endpoint_url=endpoint_url,
+        aws = resolve_aws(session, region=app.region_for(camera), endpoint_url=endpoint_url)
+        return cls(camera.id, camera.kvs_stream_name, camera.kvs_stream_arn, store=store, hook=hook,
+                   region=aws.region, session=aws.session, endpoint_url=aws.endpoint_url,
                    start_selector=getmedia.start_selector, decode_options=output.decode_options(camera.fps_target),
                    backend=output.decode_backend,
                    retry=retry_policy(getmedia.reconnect_delay_seconds, getmedia.max_reconnect_attempts,
