@@ -15,4 +15,9 @@ PYBIND11_MODULE(_kvsparser, m) {
   kvs::py_binding::init_objects(m);
   kvs::py_binding::init_parser(m);
   m.attr("__version__") = KVS_PARSER_VERSION;
+#ifdef KVS_PARSER_HAVE_ZLIB
+  m.attr("_inflates_zlib") = true;  // built with zlib: zlib-compressed frames are inflated
+#else
+  m.attr("_inflates_zlib") = false;
+#endif
 }

@@ -7,6 +7,7 @@ from typing_extensions import Buffer
 from .errors import ParseError
 
 __version__: str
+_inflates_zlib: bool  # built with zlib: zlib-compressed frames are inflated
 
 class ParsedFrame:
     """One frame (a block, or one lace of a laced block). Its bytes are exposed by the buffer protocol."""
