@@ -26,6 +26,8 @@ class KVSGetMediaFrameSource(FrameSource):
     ``session``: a boto3 Session (default: the usual credential chain); ``endpoint_url``: a kinesisvideo
     endpoint instead of AWS (e.g. the emulator). ``max_fragment_age_seconds`` skips fragments already that
     old when they arrive (a backlog after a reconnect). ``follow=False`` ends at the end of the data.
+    ``read_timeout`` bounds the wait for response headers and for each read; ``silence_timeout`` the
+    silence of a live connection before it is resumed (None: 3 fragment durations, 2 s to read_timeout).
     """
 
     def __init__(
@@ -55,7 +57,8 @@ class KVSGetMediaFrameSource(FrameSource):
         chunk_size: int = 64 * 1024,
         follow: bool = True,
         connect_timeout: float = 5.0,
-        read_timeout: float = 30.0,
+        read_timeout: float = 10.0,
+        silence_timeout: Optional[float] = None,
     ) -> None:
         super().__init__(camera_id, queue_max_size=queue_max_size, queue_policy=queue_policy,
                          queue_timeout=queue_timeout, metrics=metrics)
@@ -72,6 +75,7 @@ class KVSGetMediaFrameSource(FrameSource):
         self._max_age_ms = None if max_fragment_age_seconds is None else max_fragment_age_seconds * 1000
         self._chunk_size, self._follow = chunk_size, follow
         self._timeouts = (connect_timeout, read_timeout)
+        self._silence_timeout = silence_timeout
         self._stream: Optional[GetMediaStream] = None
         # Checked now, so a bad backend name fails in the constructor rather than on the reader thread.
         FrameDecoder(self.decode_options, backend, backend_registry).close()
@@ -80,7 +84,7 @@ class KVSGetMediaFrameSource(FrameSource):
         with self._lock:
             stream = self._stream
         if stream is not None:
-            stream.stop(timeout=0)  # wakes the blocked socket read; our own thread is joined by stop()
+            stream.stop(timeout=0)  # cuts the blocked read or request; our own thread is joined by stop()
 
     def _produce(self) -> None:
         decoder = FrameDecoder(self.decode_options, self._backend, self._registry)
@@ -97,7 +101,8 @@ class KVSGetMediaFrameSource(FrameSource):
         try:
             stream = client.stream(self.stream_name, stream_arn=self.stream_arn, start=self.start_selector,
                                    on_tracks=lambda tracks: emit_all(decoder.update_tracks(tracks)),
-                                   read_size=self._chunk_size, follow=self._follow)
+                                   read_size=self._chunk_size, follow=self._follow,
+                                   silence_timeout=self._silence_timeout)
             with self._lock:
                 self._stream = stream
             if self._stopping.is_set():
