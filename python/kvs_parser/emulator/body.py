@@ -17,6 +17,10 @@ class ConnectionDropped(Exception):
     """Raised to end the connection abruptly, without the terminating chunk."""
 
 
+class EndedEarly(Exception):
+    """Raised to end the response cleanly (terminating chunk) where the fault says, e.g. mid-fragment."""
+
+
 @dataclass(frozen=True)
 class Piece:
     data: bytes
@@ -41,6 +45,8 @@ class BodySender:
         if piece.frame and fault.close_in_frame is not None and self.frames == fault.close_in_frame:
             self._write(data[: len(data) // 2])
             raise ConnectionDropped
+        if piece.frame and fault.end_in_frame is not None and self.frames == fault.end_in_frame:
+            raise EndedEarly
         self.frames += piece.frame
         if fault.corrupt_at_bytes is not None and self.sent <= fault.corrupt_at_bytes < self.sent + len(data):
             damaged = bytearray(data)
