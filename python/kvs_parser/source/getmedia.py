@@ -120,8 +120,11 @@ class KVSGetMediaFrameSource(FrameSource):
                     self._publish_from(stream, decoder, stale)
             if not self._stopping.is_set():
                 emit_all(decoder.flush())  # the end of the data: pictures the decoder still holds
-            self._publish_from(stream, decoder, stale)
         finally:
+            with self._lock:
+                started = self._stream
+            if started is not None:  # also when the stream failed: its resets count
+                self._publish_from(started, decoder, stale)
             decoder.close()
             client.close()
 
