@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import BinaryIO, Optional
+from typing import BinaryIO, Callable, Optional
 
 from .faults import Fault
 
@@ -32,6 +32,7 @@ class BodySender:
     wfile: BinaryIO
     fault: Optional[Fault]
     stop: threading.Event
+    note: Callable[[str], None] = lambda what: None  # records when a fault takes effect
     sent: int = 0
     frames: int = 0
     stalled: bool = False
@@ -65,6 +66,8 @@ class BodySender:
             if 0 <= cut < len(data) or (cut == len(data) and cut > 0):
                 self._trickle(data[:cut])
                 self.stalled = True
+                self.wfile.flush()
+                self.note("silent")
                 self.stop.wait(fault.stall_seconds)
                 data = data[cut:]
         self._trickle(data)

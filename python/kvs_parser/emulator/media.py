@@ -119,6 +119,7 @@ def _follow(emu: Emulator, stream: Stream, seq: int, keep_going: Any, request: R
         if fault and fault.end_after_fragments is not None and sent_fragments >= fault.end_after_fragments:
             return
         if fault and fault.error_fragment_after is not None and sent_fragments >= fault.error_fragment_after:
+            emu.faults.note("error fragment")
             yield Piece(writer.error_fragment(fault.error_fragment_code))
             return
         fragment = stream.wait_fragment(seq, POLL)

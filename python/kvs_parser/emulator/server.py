@@ -142,7 +142,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _stream(self, response: StreamResponse, request: Request, request_id: str) -> None:
-        sender = BodySender(self.wfile, request.fault, self.server.emulator.stopping)
+        faults = self.server.emulator.faults
+        sender = BodySender(self.wfile, request.fault, self.server.emulator.stopping, note=faults.note)
         try:
             self.send_response(200)
             self.send_header("Content-Type", response.content_type)
@@ -153,10 +154,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 sender.send(piece)
             sender.finish()
         except ConnectionDropped:
-            self.server.emulator.faults.note("cut")
+            faults.note("cut")
             self._abort()
         except EndedEarly:
-            self.server.emulator.faults.note("ended mid-fragment")
+            faults.note("ended mid-fragment")
             sender.finish()
         except OSError:  # the client went away
             self.close_connection = True
