@@ -14,9 +14,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from kvs_parser import KVSStreamParser, ParseError
-from kvs_parser.emulator import Emulator, Fault, SyntheticCamera, read_index
+from kvs_parser.emulator import Emulator, Fault, SyntheticCamera, hevc_available, read_index
 from kvs_parser.emulator.hostile import spoil, user_tags
-from kvs_parser.getmedia import RetriesExhaustedError, RetryPolicy
+from kvs_parser.getmedia import RetriesExhaustedError, RetryPolicy, StartSelector
 from kvs_parser.metrics import KVSMetrics
 from kvs_parser.mkv import FragmentWriter, Frame, TrackSpec, end_tags
 from kvs_parser.redact import redact
@@ -139,3 +139,22 @@ def test_parser_reports_non_utf8_tags_as_parse_errors_and_keeps_the_rest() -> No
     names = [t.name for t in tags]
     assert names.count("AWS_KINESISVIDEO_CONTINUATION_TOKEN") == 2  # never subject to the user-tag limit
     assert all(isinstance(t.name, str) for t in tags)
+
+
+@pytest.mark.skipif(not hevc_available(), reason="this FFmpeg has no libx265 encoder for the synthetic camera")
+def test_hevc_stream_joined_at_a_keyframe_whose_first_nal_is_256_to_511_bytes(emu: Emulator) -> None:
+    """The emulator's own HEVC camera: at 160x120, fragment 6's keyframe starts with a 310-byte NAL
+    (length prefix 00 00 01 36). A reader that joins there must still apply the hvcC record."""
+    camera = SyntheticCamera(width=160, height=120, fps=FPS, fragment_duration=0.5, codec="hevc", max_frames=80)
+    stream = emu.add_live_stream("h265", camera)
+    assert stream.wait_closed(30)
+    first_nal = bytes(camera.fragment(6).packets[0][:4])
+    assert first_nal[:3] == b"\x00\x00\x01", first_nal.hex()  # the case this test is about
+    fifth = stream.snapshot()[5]
+    src = KVSGetMediaFrameSource("h265", "h265", session=session(), endpoint_url=emu.endpoint_url,
+                                 start_selector=StartSelector.after_fragment(str(fifth.number)), follow=False,
+                                 pixel_format="rgb24")
+    with src:
+        frames = list(src)
+    assert [read_index(f.image) for f in frames] == list(range(60, 80))
+    assert src.get_metrics().decode_errors == 0
