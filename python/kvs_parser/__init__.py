@@ -13,6 +13,7 @@ from ._version import __version__
 from .errors import (
     KVSError,
     LimitExceededError,
+    NonRetryableError,
     ParseError,
     ParserClosedError,
     TruncatedStreamError,
@@ -26,6 +27,7 @@ __all__ = [
     "KVSError",
     "KVSStreamParser",
     "LimitExceededError",
+    "NonRetryableError",
     "ParseError",
     "ParserClosedError",
     "ParserLimits",
