@@ -25,9 +25,9 @@ import av
 import numpy as np
 
 from kvs_parser.emulator import Emulator, Limits, SyntheticCamera
-from kvs_parser.emulator import body as emulator_body
-from kvs_parser.emulator.encode import EncodedGop
-from kvs_parser.emulator.nal import avcc, length_prefixed, split_annexb
+from kvs_parser.emulator import _body as emulator_body
+from kvs_parser.emulator._encode import EncodedGop
+from kvs_parser.emulator._nal import avcc, length_prefixed, split_annexb
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent

@@ -15,11 +15,11 @@ from prometheus_client import CollectorRegistry
 
 from kvs_parser import KVSStreamParser, ParseError
 from kvs_parser.emulator import Emulator, Fault, SyntheticCamera, hevc_available, read_index
-from kvs_parser.emulator.hostile import spoil, user_tags
+from kvs_parser.emulator._hostile import spoil, user_tags
 from kvs_parser.getmedia import RetriesExhaustedError, RetryPolicy, StartSelector
 from kvs_parser.metrics import KVSMetrics
-from kvs_parser.mkv import FragmentWriter, Frame, TrackSpec, end_tags
-from kvs_parser.redact import redact
+from kvs_parser.mkv import Block, FragmentWriter, TrackSpec, end_tags
+from kvs_parser._redact import redact
 from kvs_parser.source import KVSGetMediaFrameSource, KVSHLSFrameSource
 
 pytestmark = pytest.mark.timeout(90)
@@ -116,7 +116,7 @@ def _fragment(tags: Any, trailing: Any, fault: Fault) -> bytes:
     track = TrackSpec(number=1, uid=1, codec_id=CODEC_IDS["h264"], track_type=TRACK_TYPE_VIDEO,
                       codec_private=b"\x01\x64\x00\x1f\xff\xe0\x00", width=64, height=48)
     writer = FragmentWriter([track], known_cluster_size=True)
-    frames = [Frame(1, i * 50, b"\x00\x00\x00\x02\x65\x88", keyframe=i == 0) for i in range(3)]
+    frames = [Block(1, i * 50, b"\x00\x00\x00\x02\x65\x88", keyframe=i == 0) for i in range(3)]
     return spoil(writer.fragment(frames, tags, (*user_tags(fault), *trailing)), fault, tuple(trailing))
 
 

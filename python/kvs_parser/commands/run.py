@@ -18,7 +18,8 @@ from prometheus_client import CollectorRegistry
 
 from ..config import ConfigError, load_config
 from ..metrics import KVSMetrics, MetricsServer
-from ..source import FrameSource, FrameTimeout, SourceEnded, source_from_config, status_line
+from ..source import FrameSource, FrameTimeout, SourceEnded, source_from_config
+from ._status import status_line
 
 Hook = Callable[[str, Any], Any]
 

@@ -1,19 +1,18 @@
 """Decoding of parsed KVS frames behind a small backend interface (PyAV on the CPU by default)."""
 
-from .backend import DEFAULT_BACKEND, BackendFactory, BackendRegistry, DecoderBackend, TrackDecoder
-from .codecs import UnsupportedCodecError, supported_codec_ids
-from .decoder import FrameDecoder, is_video_track
-from .model import (
+from ._backend import DEFAULT_BACKEND, BackendFactory, BackendRegistry, DecoderBackend, TrackDecoder
+from ._codecs import UnsupportedCodecError, supported_codec_ids
+from ._decoder import FrameDecoder, is_video_track
+from ._model import (
     PIXEL_FORMATS,
-    DecodedFrame,
+    DecodedPicture,
     DecodeOptions,
     DecodeStats,
     EncodedFrame,
     LatencyMode,
     PixelFormat,
-    TrackInfo,
 )
-from .sampler import FpsSampler
+from ._sampler import FpsSampler
 
 __all__ = [
     "DEFAULT_BACKEND",
@@ -22,7 +21,7 @@ __all__ = [
     "BackendRegistry",
     "DecodeOptions",
     "DecodeStats",
-    "DecodedFrame",
+    "DecodedPicture",
     "DecoderBackend",
     "EncodedFrame",
     "FpsSampler",
@@ -30,7 +29,6 @@ __all__ = [
     "LatencyMode",
     "PixelFormat",
     "TrackDecoder",
-    "TrackInfo",
     "UnsupportedCodecError",
     "is_video_track",
     "supported_codec_ids",

@@ -6,13 +6,13 @@ their index; faults (drops, throttling, stalls, corruption, error fragments) are
 
 from __future__ import annotations
 
-from .camera import SyntheticCamera, index_from_timecode, timecode_of
-from .emulator import Emulator
-from .encode import hevc_available
-from .errors import AwsError
-from .faults import Fault, FaultRule
-from .limits import Limits
-from .pattern import draw_index_yuv420p, read_index
+from ._camera import SyntheticCamera, index_from_timecode, timecode_of
+from ._emulator import Emulator
+from ._encode import hevc_available
+from ._errors import AwsError
+from ._faults import Fault, FaultRule
+from ._limits import Limits
+from ._pattern import draw_index_yuv420p, read_index
 
 __all__ = [
     "AwsError",
