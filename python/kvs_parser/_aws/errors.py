@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import http.client
 import socket
-from typing import Optional, Union
+from typing import Dict, Optional, Type, Union
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -51,7 +51,8 @@ class RetriesExhaustedError(GetMediaError, ConnectionError):
     """Every allowed attempt to (re)connect failed or made no progress; `__cause__` is the last failure."""
 
 
-FATAL = {
+FatalKind = Type[Union[StreamNotFoundError, NotAuthorizedError, InvalidArgumentError]]
+FATAL: Dict[str, FatalKind] = {
     "ResourceNotFoundException": StreamNotFoundError,
     "NotAuthorizedException": NotAuthorizedError,
     "AccessDeniedException": NotAuthorizedError,
