@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from decode_media import RED, Block, Stream, Track, encode, encode_annex_b, frame_index, level
-from kvs_parser.decode import DecodedPicture, DecodeOptions, FrameDecoder, UnsupportedCodecError
+from kvs_parser.decode import AnnexBFeed, DecodedPicture, DecodeOptions, FrameDecoder, UnsupportedCodecError
 from kvs_parser.decode._codecs import codec_spec, is_annex_b
 
 
@@ -180,3 +180,17 @@ def test_codec_private_that_is_no_record_is_not_extradata() -> None:
     broken = Track(codec_id=track.codec_id, codec_private=track.codec_private[:9])  # arrays cut short
     assert codec_spec(broken).extradata is None
     assert codec_spec(track).extradata == track.codec_private
+
+
+@pytest.mark.parametrize("codec_id", ["V_MPEG4/ISO/AVC", "V_MPEGH/ISO/HEVC"])
+def test_annexb_feed_converts_a_first_nal_of_256_to_511_bytes(codec_id: str) -> None:
+    """The NVDEC feed decides from CodecPrivate too: the frame is length-prefixed, not Annex B."""
+    plain = encode(codec_id)
+    stream = _with_leading_filler(plain, 300)
+    feed = AnnexBFeed(stream.track)
+    for block, original in zip(stream.blocks, plain.blocks):
+        unit = feed.access_unit(block)
+        expected = AnnexBFeed(plain.track).access_unit(original)
+        filler = b"\x00\x00\x00\x01" + block.data[4:304]
+        head = feed.parameter_sets if block.is_keyframe else b""
+        assert unit == head + filler + expected[len(head):]

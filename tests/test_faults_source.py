@@ -14,12 +14,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from kvs_parser import KVSStreamParser, ParseError
+from kvs_parser._redact import redact
 from kvs_parser.emulator import Emulator, Fault, SyntheticCamera, hevc_available, read_index
 from kvs_parser.emulator._hostile import spoil, user_tags
 from kvs_parser.getmedia import RetriesExhaustedError, RetryPolicy, StartSelector
 from kvs_parser.metrics import KVSMetrics
 from kvs_parser.mkv import Block, FragmentWriter, TrackSpec, end_tags
-from kvs_parser._redact import redact
 from kvs_parser.source import KVSGetMediaFrameSource, KVSHLSFrameSource
 
 pytestmark = pytest.mark.timeout(90)
