@@ -40,7 +40,8 @@ class FaultClass:
     noted: str  # what the emulator records in faults.fired when the fault takes effect
     silent: bool = False  # only a timeout can detect it: the < 12 s goal
     call_fault: Optional[Fault] = None  # answered to the call after each cut (5xx, throttle, hang)
-    body_fault: Callable[[int], Fault] = lambda position: Fault(close_after_bytes=position)
+    # The fault on one response, from a byte position and the frames per fragment.
+    body_fault: Callable[[int, int], Fault] = lambda position, per_fragment: Fault(close_after_bytes=position)
     moves_endpoint: bool = False
 
 
@@ -50,13 +51,15 @@ CLASSES = [
     FaultClass("503 ServiceUnavailable", "ServiceUnavailable", call_fault=Fault(error="ServiceUnavailable")),
     FaultClass("throttled", "ClientLimitExceededException", call_fault=Fault(error="ClientLimitExceededException")),
     FaultClass("endpoint moved", "endpoint moved", moves_endpoint=True),
-    FaultClass("ended mid-fragment", "ended mid-fragment", body_fault=lambda p: Fault(end_in_frame=max(1, p % 20))),
-    FaultClass("error fragment", "error fragment", body_fault=lambda p: Fault(error_fragment_after=1)),
+    # Past the re-sent backlog (at most one fragment of frames), so new frames come between two faults.
+    FaultClass("ended mid-fragment", "ended mid-fragment",
+               body_fault=lambda p, n: Fault(end_in_frame=n + 2 + p % n)),
+    FaultClass("error fragment", "error fragment", body_fault=lambda p, n: Fault(error_fragment_after=1)),
     FaultClass("hostile tags + cut", "cut",
-               body_fault=lambda p: Fault(extra_tags=4200, non_utf8_tags=True, close_after_bytes=p)),
+               body_fault=lambda p, n: Fault(extra_tags=4200, non_utf8_tags=True, close_after_bytes=p)),
     FaultClass("hang before headers", "hang before headers", silent=True, call_fault=Fault(hang_seconds=60)),
     FaultClass("silent connection", "silent", silent=True,
-               body_fault=lambda p: Fault(stall_after_bytes=p, stall_seconds=60)),
+               body_fault=lambda p, n: Fault(stall_after_bytes=p, stall_seconds=60)),
 ]
 SHORT = {"cut": "cut", "500": "500 InternalFailure", "503": "503 ServiceUnavailable", "throttle": "throttled",
          "endpoint": "endpoint moved", "mid": "ended mid-fragment", "errfrag": "error fragment",
@@ -110,7 +113,7 @@ def summarise(name: str, run: Run, goal_ms: float, wanted: int) -> Summary:
                    counted, goal_ms, met)
 
 
-def plan_faults(emu: Emulator, fault: FaultClass, events: int, positions: List[int]) -> None:
+def plan_faults(emu: Emulator, fault: FaultClass, events: int, positions: List[int], per_fragment: int) -> None:
     """Rules for the coming GetMedia calls: each event is a fault on one response (or a cut followed by
     the class's answer to the reconnect)."""
     call = emu.call_count("GetMedia", "cam") + 1
@@ -120,7 +123,7 @@ def plan_faults(emu: Emulator, fault: FaultClass, events: int, positions: List[i
             emu.inject(fault.call_fault, stream="cam", on_call=call + 1)
             call += 2
         else:
-            emu.inject(fault.body_fault(positions[i]), stream="cam", on_call=call)
+            emu.inject(fault.body_fault(positions[i], per_fragment), stream="cam", on_call=call)
             call += 1
 
 
@@ -129,7 +132,7 @@ def measure(emu: Emulator, fault: Optional[FaultClass], fps: int, events: int, p
     run = Run()
     first_fired = len(emu.faults.fired)
     if fault is not None and not fault.moves_endpoint:
-        plan_faults(emu, fault, events, positions)
+        plan_faults(emu, fault, events, positions, max(1, round(fps * fragment)))
 
     def recovered_from_all() -> bool:
         """Every fault fired, and a frame came after the reconnect that followed the last one."""
@@ -191,7 +194,8 @@ def plot(summaries: List[Summary], clean: Summary) -> object:
                label=f"frame interval without faults ({clean.frame_gap_ms.p50:.0f} ms)")
     ax.set_yscale("log")
     ax.set_xticks(list(xs))
-    ax.set_xticklabels([f"{n}\n{s.lost} lost {s.repeated} rep." for n, s in zip(names, summaries)], fontsize=7)
+    ax.set_xticklabels([f"{n}\n{s.lost} lost {s.repeated} rep." for n, s in zip(names, summaries)], fontsize=7,
+                       rotation=25, ha="right")
     ax.set_ylabel("fault -> next new frame, ms (log)")
     ax.legend(fontsize=7)
     fig.suptitle(f"Recovery per fault class, 720p15 over 127.0.0.1 ({load_line()})", fontsize=10)
@@ -223,9 +227,11 @@ def main(argv: List[str]) -> int:
                                                       2.0 if args.quick else 8.0), TRANSIENT_GOAL_MS, 0)
         for fault in classes:
             # The first fault after 2.2-2.8 fragments (the silence bound knows the fragment duration by then),
-            # the others anywhere in the first 1.5 fragments of a response: headers, tags, backlog, live frames.
+            # the others 1.6-2.6 fragments into a response: past the re-sent backlog (at most one fragment), so
+            # new frames arrive between two faults and each fault's recovery is measured on its own (an
+            # earlier cut would land in the backlog and merge two faults into one gap).
             positions = [rng.randint(int(2.2 * fragment_bytes), int(2.8 * fragment_bytes))]
-            positions += [rng.randint(1, int(1.5 * fragment_bytes)) for _ in range(events - 1)]
+            positions += [rng.randint(int(1.6 * fragment_bytes), int(2.6 * fragment_bytes)) for _ in range(events - 1)]
             goal = SILENT_GOAL_MS if fault.silent else TRANSIENT_GOAL_MS
             budget = events * (goal / 1000 + 4 * args.fragment) + 6 * args.fragment
             run = measure(emu, fault, camera.fps, events, positions, args.fragment, budget,
