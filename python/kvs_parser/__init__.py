@@ -15,6 +15,7 @@ from ._version import __version__
 from .errors import (
     KVSError,
     LimitExceededError,
+    NonRetryableError,
     ParseError,
     ParserClosedError,
     TruncatedStreamError,
@@ -29,6 +30,7 @@ __all__ = [
     "KVSError",
     "KVSStreamParser",
     "LimitExceededError",
+    "NonRetryableError",
     "ParseError",
     "ParsedFrame",
     "ParserClosedError",
