@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Dict, Iterator
+from typing import Any, Dict, Iterator
 
 from ..mkv import FragmentWriter, end_tags, start_tags
 from ._body import Piece
 from ._errors import AwsError
+from ._state import ServiceState
 from ._store import Fragment, Stream, now_ms
 from ._wire import Request, StreamResponse
-
-if TYPE_CHECKING:
-    from ._emulator import Emulator
 
 POLL = 0.1  # seconds between checks of shutdown and session lifetime while waiting for media
 
@@ -86,7 +84,7 @@ def fragment_pieces(
         yield Piece(writer.suffix(end_tags(behind, str(fragment.number))))
 
 
-def get_media(emu: Emulator, request: Request) -> StreamResponse:
+def get_media(emu: ServiceState, request: Request) -> StreamResponse:
     stream = emu.get_stream(request.body)
     selector = request.body.get("StartSelector")
     if not isinstance(selector, dict):
@@ -105,7 +103,7 @@ def get_media(emu: Emulator, request: Request) -> StreamResponse:
     )
 
 
-def _follow(emu: Emulator, stream: Stream, seq: int, keep_going: Any, request: Request) -> Iterator[Piece]:
+def _follow(emu: ServiceState, stream: Stream, seq: int, keep_going: Any, request: Request) -> Iterator[Piece]:
     writer = emu.writer(stream)
     fault = request.fault
     sent_fragments = 0

@@ -15,18 +15,17 @@ import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Callable, Dict, Set, Tuple
+from typing import Any, Callable, Dict, Optional, Set, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
 from ._body import BodySender, ConnectionDropped
 from ._errors import AwsError
+from ._hooks import BytesSent
+from ._state import ServiceState
 from ._wire import BytesResponse, JsonResponse, Request, Response, StreamResponse
 
-if TYPE_CHECKING:
-    from ._emulator import Emulator
-
 LOG = logging.getLogger("kvs_parser.emulator")
-Handler = Callable[["Emulator", Request], Response]
+Handler = Callable[[ServiceState, Request], Response]
 Routes = Dict[Tuple[str, str], Tuple[str, Handler]]
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
@@ -36,8 +35,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     block_on_close = True
     allow_reuse_address = True
 
-    def __init__(self, address: Tuple[str, int], emulator: Emulator, routes: Routes):
-        self.emulator = emulator
+    def __init__(self, address: Tuple[str, int], state: ServiceState, routes: Routes):
+        self.state = state
         self.routes = routes
         self.connections: Set[socket.socket] = set()
         self.connections_lock = threading.Lock()
@@ -87,7 +86,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        emulator = self.server.emulator
+        emulator = self.server.state
         route = self.server.routes.get((method, url.path))
         try:
             if route is None:
@@ -99,35 +98,44 @@ class _RequestHandler(BaseHTTPRequestHandler):
             request = Request(operation, body, dict(parse_qsl(url.query)))
             if method == "POST":
                 emulator.check_authorization(self.headers.get("Authorization", ""), _CREDENTIAL)
-            request.fault = emulator.faults.on_call(operation, emulator.stream_key(body, request.query))
+            request.stream = emulator.stream_key(body, request.query)
+            request.fault = emulator.faults.on_call(operation, request.stream)
             if request.fault is not None and request.fault.error:
                 raise AwsError(request.fault.error, "injected fault")
             response = handler(emulator, request)
         except AwsError as error:
-            self._send(*error.response(request_id))
+            self._send(*error.response(request_id), request=None)
             return
         except (ValueError, KeyError, TypeError) as error:
-            self._send(*AwsError("InvalidArgumentException", str(error)).response(request_id))
+            self._send(*AwsError("InvalidArgumentException", str(error)).response(request_id), request=None)
             return
         if isinstance(response, StreamResponse):
             self._stream(response, request, request_id)
         elif isinstance(response, BytesResponse):
-            self._send(200, {"Content-Type": response.content_type}, response.data)
+            self._send(200, {"Content-Type": response.content_type}, response.data, request=request)
         else:
             assert isinstance(response, JsonResponse)
             headers = {"Content-Type": "application/json", "x-amzn-RequestId": request_id}
-            self._send(response.status, headers, json.dumps(response.body).encode())
+            self._send(response.status, headers, json.dumps(response.body).encode(), request=request)
 
-    def _send(self, status: int, headers: Dict[str, str], body: bytes) -> None:
+    def _send(self, status: int, headers: Dict[str, str], body: bytes, *, request: Optional[Request]) -> None:
+        """A whole response; `request` None for an error answered before the handler ran."""
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self._tell_sent(request, len(body), frame=False)
         self.wfile.write(body)
 
+    def _tell_sent(self, request: Optional[Request], size: int, *, frame: bool) -> None:
+        sent = self.server.state.hooks.bytes_sent
+        if sent:
+            operation, stream = (request.operation, request.stream) if request is not None else ("", "")
+            sent.fire(BytesSent(operation, stream, size, frame))
+
     def _stream(self, response: StreamResponse, request: Request, request_id: str) -> None:
-        sender = BodySender(self.wfile, request.fault, self.server.emulator.stopping)
+        sender = BodySender(self.wfile, request.fault, self.server.state.stopping)
         try:
             self.send_response(200)
             self.send_header("Content-Type", response.content_type)
@@ -135,6 +143,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("x-amzn-RequestId", request_id)
             self.end_headers()
             for piece in response.pieces:
+                self._tell_sent(request, len(piece.data), frame=piece.frame)
                 sender.send(piece)
             sender.finish()
         except ConnectionDropped:
