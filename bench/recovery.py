@@ -141,7 +141,7 @@ def measure(emu: Emulator, name: str, fps: int, cuts: int, positions: List[int],
     for call, position in enumerate(positions, start=first):
         emu.inject(Fault(close_after_bytes=position), stream=name, on_call=call)
     run = Run("forced disconnects" if cuts else "no faults (peer)", cuts, positions)
-    with drop_times() as drops, append_times(run.appended):
+    with drop_times() as drops, append_times(emu, run.appended):
         run.drops = drops  # filled as the emulator drops connections
         read(emu, name, run, fps, time.monotonic() + seconds, cuts or None)
     emu.faults.clear()
