@@ -119,7 +119,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send(response.status, headers, json.dumps(response.body).encode(), request=request)
 
     def _send(self, status: int, headers: Dict[str, str], body: bytes, *, request: Optional[Request]) -> None:
-        """A whole response; `request` None for an error answered before the handler ran."""
+        """A whole response; `request` is None for an error answer (hooks see no operation for it)."""
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

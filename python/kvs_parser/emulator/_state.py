@@ -25,6 +25,8 @@ from ._store import Stream
 
 @dataclass
 class ServiceState:
+    """The emulator's shared state and stream catalogue, as the server and each request handler see it."""
+
     limits: Limits
     limit_tracker: LimitTracker
     faults: FaultPlan
