@@ -219,3 +219,18 @@ def test_models_are_frozen_and_round_trip() -> None:
     assert AppConfig.model_validate(config.model_dump()) == config
     with pytest.raises(ValueError):
         config.cameras[0].fps_target = 3  # type: ignore[misc]
+
+
+def test_nvdec_output_settings_are_checked_when_the_file_is_read() -> None:
+    from kvs_parser.config import OutputConfig
+
+    gpu = OutputConfig(decode_backend="nvdec", pixel_format="rgbp", device=1).decode_options()
+    assert (gpu.pixel_format, gpu.device) == ("rgbp", 1)
+    for bad, message in [
+        ({"pixel_format": "rgbp"}, "needs decode_backend: nvdec"),
+        ({"decode_backend": "nvdec", "width": 640}, "does not resize"),
+        ({"decode_backend": "nvdec", "pixel_format": "yuv420p"}, "nvdec backend gives"),
+        ({"decode_backend": "nvdec", "device": -1}, "greater than or equal to 0"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            OutputConfig(**bad)

@@ -142,13 +142,14 @@ def test_decode_options_are_validated(bad: dict) -> None:
 
 def test_registry_names_and_errors() -> None:
     registry = BackendRegistry()
-    assert registry.names() == ["pyav"]
+    assert registry.names() == ["nvdec", "pyav"]
     assert isinstance(registry.create(), PyAVBackend)
-    with pytest.raises(ValueError, match=r"unknown decoder backend 'nvdec'.*pyav"):
-        registry.create("nvdec")
+    with pytest.raises(ValueError, match=r"unknown decoder backend 'vaapi'.*nvdec, pyav"):
+        registry.create("vaapi")
     with pytest.raises(ValueError, match="already registered"):
         registry.register("pyav", PyAVBackend)
-    assert BackendRegistry().names() == ["pyav"], "registries must not share state"
+    registry.register("vaapi", PyAVBackend)
+    assert BackendRegistry().names() == ["nvdec", "pyav"], "registries must not share state"
 
 
 def test_a_device_backend_slots_in_without_touching_frame_decoding() -> None:

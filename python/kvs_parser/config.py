@@ -38,7 +38,8 @@ try:
 except ImportError as error:
     raise missing_extra("app", error) from error
 
-from .decode._model import DecodeOptions
+from .decode._model import GPU_PIXEL_FORMATS, DecodeOptions
+from .decode._nvdec_backend import check_nvdec_options
 from .errors import KVSError
 from .getmedia import StartSelector
 from .queue import QueuePolicy
@@ -210,19 +211,33 @@ class PlaybackConfig(_Model):
 class OutputConfig(_Model):
     """What frames look like when they reach user code.
 
-    pixel_format: ``bgr24`` (default, as OpenCV), ``rgb24``, ``gray`` or ``yuv420p``.
-    width, height: resize target in pixels (1..8192); one alone keeps the aspect ratio; none keeps the size.
-    decode_backend: registered decoder backend name, default ``pyav``.
+    pixel_format: ``bgr24`` (default, as OpenCV), ``rgb24``, ``gray`` or ``yuv420p``; with ``nvdec`` also
+        ``nv12``, ``rgbp`` or ``bgrp`` (planar, C x H x W) but not ``yuv420p``.
+    width, height: resize target in pixels (1..8192); one alone keeps the aspect ratio; none keeps the size
+        (``nvdec`` does not resize).
+    decode_backend: registered decoder backend name: ``pyav`` (default, CPU) or ``nvdec`` (NVIDIA GPU, the
+        ``[gpu]`` extra; pictures stay on the GPU as device arrays).
+    device: the GPU index for ``nvdec`` (default 0).
     keyframes_only: decode keyframes only (cheap thumbnails/analytics), default false.
     latency: ``low`` (default: no frame-threading delay) or ``throughput`` (frame threads, more fps per core).
     """
 
-    pixel_format: Literal["rgb24", "bgr24", "gray", "yuv420p"] = "bgr24"
+    pixel_format: Literal["rgb24", "bgr24", "gray", "yuv420p", "nv12", "rgbp", "bgrp"] = "bgr24"
     width: Optional[int] = Field(None, ge=1, le=8192)
     height: Optional[int] = Field(None, ge=1, le=8192)
     decode_backend: str = Field("pyav", min_length=1)
+    device: int = Field(0, ge=0)
     keyframes_only: bool = False
     latency: Literal["low", "throughput"] = "low"
+
+    @model_validator(mode="after")
+    def _backend_can_give_it(self) -> OutputConfig:
+        gpu = self.decode_backend == "nvdec"
+        if self.pixel_format in GPU_PIXEL_FORMATS and not gpu:
+            raise ValueError(f"pixel_format {self.pixel_format!r} needs decode_backend: nvdec")
+        if gpu:
+            check_nvdec_options(DecodeOptions(pixel_format=self.pixel_format, width=self.width, height=self.height))
+        return self
 
     def decode_options(self, fps_target: Optional[float] = None) -> DecodeOptions:
         return DecodeOptions(
@@ -232,6 +247,7 @@ class OutputConfig(_Model):
             latency=self.latency,
             keyframes_only=self.keyframes_only,
             fps_target=fps_target,
+            device=self.device,
         )
 
 

@@ -54,11 +54,23 @@ def _pyav_factory(options: DecodeOptions) -> DecoderBackend:
     return PyAVBackend(options)
 
 
+def _nvdec_factory(options: DecodeOptions) -> DecoderBackend:
+    from ._nvdec_backend import NvdecBackend  # PyNvVideoCodec is only imported when nvdec is chosen
+
+    return NvdecBackend(options)
+
+
+def _builtin_factories() -> dict[str, BackendFactory]:
+    return {DEFAULT_BACKEND: _pyav_factory, "nvdec": _nvdec_factory}
+
+
 @dataclass
 class BackendRegistry:
-    """Backend factories by name; ``BackendRegistry()`` already holds the built-in ``"pyav"``."""
+    """Backend factories by name; ``BackendRegistry()`` already holds the built-in ``"pyav"`` (CPU) and
+    ``"nvdec"`` (NVIDIA GPU, the ``[gpu]`` extra; choosing it without PyNvVideoCodec or a GPU raises
+    ``NvdecUnavailableError``)."""
 
-    _factories: dict[str, BackendFactory] = field(default_factory=lambda: {DEFAULT_BACKEND: _pyav_factory})
+    _factories: dict[str, BackendFactory] = field(default_factory=_builtin_factories)
 
     def register(self, name: str, factory: BackendFactory, *, replace: bool = False) -> None:
         if name in self._factories and not replace:

@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Optional, Protocol, Union
 
-PixelFormat = Literal["rgb24", "bgr24", "gray", "yuv420p"]
+PixelFormat = Literal["rgb24", "bgr24", "gray", "yuv420p", "nv12", "rgbp", "bgrp"]
+#: What the CPU backend (PyAV) gives.
 PIXEL_FORMATS: tuple[str, ...] = ("rgb24", "bgr24", "gray", "yuv420p")
+#: Formats only a GPU backend gives: NV12 as NVDEC writes it, shape (h*3/2, w), and planar RGB/BGR (3, h, w),
+#: the C x H x W layout that models take.
+GPU_PIXEL_FORMATS: tuple[str, ...] = ("nv12", "rgbp", "bgrp")
 
 LatencyMode = Literal["low", "throughput"]
 LATENCY_MODES: tuple[str, ...] = ("low", "throughput")
@@ -55,6 +59,7 @@ class DecodeOptions:
     keyframes_only: non-keyframes are not even sent to the decoder.
     fps_target: keep at most this many frames per second of stream time; dropped frames are still decoded
         (they may be references) but never colour-converted.
+    device: the GPU index for GPU backends (``nvdec``); the CPU backend ignores it.
     """
 
     pixel_format: PixelFormat = "bgr24"
@@ -64,10 +69,14 @@ class DecodeOptions:
     thread_count: int = 0
     keyframes_only: bool = False
     fps_target: Optional[float] = None
+    device: int = 0
 
     def __post_init__(self) -> None:
-        if self.pixel_format not in PIXEL_FORMATS:
-            raise ValueError(f"pixel_format must be one of {PIXEL_FORMATS}, not {self.pixel_format!r}")
+        if self.pixel_format not in PIXEL_FORMATS + GPU_PIXEL_FORMATS:
+            raise ValueError(f"pixel_format must be one of {PIXEL_FORMATS + GPU_PIXEL_FORMATS}, "
+                             f"not {self.pixel_format!r}")
+        if self.device < 0:
+            raise ValueError(f"device must be a GPU index >= 0, not {self.device}")
         if self.latency not in LATENCY_MODES:
             raise ValueError(f"latency must be one of {LATENCY_MODES}, not {self.latency!r}")
         for name in ("width", "height"):

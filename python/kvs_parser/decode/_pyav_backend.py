@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Optional
 
 from .._extras import missing_extra
@@ -15,8 +14,9 @@ except ImportError as error:
     raise missing_extra("decode", error) from error
 
 from .._kvsparser import TrackInfo
+from ._block_meta import BlockMeta as _BlockMeta
 from ._codecs import codec_spec
-from ._model import DecodedPicture, DecodeOptions, DecodeStats, EncodedFrame
+from ._model import GPU_PIXEL_FORMATS, PIXEL_FORMATS, DecodedPicture, DecodeOptions, DecodeStats, EncodedFrame
 from ._sampler import FpsSampler
 
 log = logging.getLogger(__name__)
@@ -24,27 +24,6 @@ log = logging.getLogger(__name__)
 # Frames the decoder may hold back (reordering plus frame threads) stay far below this; it only bounds
 # the bookkeeping of frames FFmpeg silently swallowed.
 _MAX_PENDING = 64
-
-
-@dataclass(frozen=True)
-class _BlockMeta:
-    """What a decoded picture inherits from its block; the block's data buffer is not kept."""
-
-    pts_ms: int
-    is_keyframe: bool
-    producer_timestamp_ms: Optional[int]
-    server_timestamp_ms: Optional[int]
-    fragment_number: Optional[str]
-
-    @classmethod
-    def of(cls, frame: EncodedFrame) -> _BlockMeta:
-        return cls(
-            frame.pts_ms,
-            frame.is_keyframe,
-            frame.producer_timestamp_ms,
-            frame.server_timestamp_ms,
-            frame.fragment_number,
-        )
 
 
 def _even(value: float) -> int:
@@ -190,6 +169,9 @@ class PyAVBackend:
 
     def __init__(self, options: Optional[DecodeOptions] = None) -> None:
         self.options = options or DecodeOptions()
+        if self.options.pixel_format in GPU_PIXEL_FORMATS:
+            raise ValueError(f"pixel_format {self.options.pixel_format!r} is for the nvdec backend; PyAV gives "
+                             f"{', '.join(PIXEL_FORMATS)}")
 
     def open(self, track: TrackInfo, sampler: Optional[FpsSampler] = None) -> PyAVTrackDecoder:
         codec_spec(track)  # raises UnsupportedCodecError now rather than at the first frame

@@ -47,14 +47,20 @@ def parameter_sets(codec_id: str, private: bytes) -> Tuple[int, List[bytes]]:
     raise ValueError(f"Annex B output needs H.264 or H.265, not {codec_id}")
 
 
-def to_annexb(data: bytes, length_size: int) -> bytes:
+def to_annexb(data: bytes, length_size: int, *, strict: bool = False) -> bytes:
+    """Length-prefixed NAL units to start-code-prefixed ones. ``strict`` raises ValueError where a length
+    runs past the block or bytes are left over (a corrupt block), instead of keeping what fits."""
     out = bytearray()
     pos = 0
     while pos + length_size <= len(data):
         size = int.from_bytes(data[pos : pos + length_size], "big")
         pos += length_size
+        if strict and (size == 0 or pos + size > len(data)):
+            raise ValueError(f"NAL unit of {size} bytes at {pos - length_size} overruns a {len(data)}-byte block")
         out += START_CODE + data[pos : pos + size]
         pos += size
+    if strict and pos != len(data):
+        raise ValueError(f"{len(data) - pos} stray bytes after the last NAL unit")
     return bytes(out)
 
 

@@ -47,6 +47,7 @@ class KVSGetMediaFrameSource(FrameSource):
         fps_target: Optional[float] = None,
         keyframes_only: Optional[bool] = None,
         backend: str = "pyav",
+        device: Optional[int] = None,
         backend_registry: Optional[BackendRegistry] = None,
         queue_max_size: int = 30,
         queue_policy: Union[QueuePolicy, str] = QueuePolicy.DROP_OLDEST,
@@ -67,7 +68,7 @@ class KVSGetMediaFrameSource(FrameSource):
         self.start_selector = as_start_selector(start_selector)
         self.decode_options = merge_decode_options(decode_options, pixel_format=pixel_format, width=width,
                                                    height=height, fps_target=fps_target,
-                                                   keyframes_only=keyframes_only)
+                                                   keyframes_only=keyframes_only, device=device)
         self._session, self._endpoint_url = session, endpoint_url
         self._backend, self._registry = backend, backend_registry
         self._retry = retry or RetryPolicy()

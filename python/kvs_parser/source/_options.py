@@ -29,11 +29,12 @@ def merge_decode_options(
     fps_target: Optional[float] = None,
     keyframes_only: Optional[bool] = None,
     latency: Optional[str] = None,
+    device: Optional[int] = None,
 ) -> DecodeOptions:
     """`options` (default DecodeOptions()) with every keyword that is not None applied on top."""
     given = {
         "pixel_format": pixel_format, "width": width, "height": height, "fps_target": fps_target,
-        "keyframes_only": keyframes_only, "latency": latency,
+        "keyframes_only": keyframes_only, "latency": latency, "device": device,
     }
     return replace(options or DecodeOptions(), **{k: v for k, v in given.items() if v is not None})
 
