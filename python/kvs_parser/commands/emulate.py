@@ -4,37 +4,72 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import threading
+from typing import List, Tuple
+
+import av
 
 from ..emulator import Emulator, Limits, SyntheticCamera
+from ._failures import UsageError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("emulate", help="serve a local Kinesis Video Streams endpoint for boto3")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0: let the OS choose")
+    parser = subparsers.add_parser("emulate", help="serve a local Kinesis Video Streams endpoint for boto3",
+                                   description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 lets the OS choose one")
     parser.add_argument("--stream", action="append", default=[], metavar="NAME=FILE",
-                        help="a stream made of a media file cut into fragments (repeatable)")
+                        help="a stream made of a media file cut into fragments (repeatable) (default: none)")
     parser.add_argument("--live", action="append", default=[], metavar="NAME",
-                        help="a live synthetic-camera stream (repeatable)")
-    parser.add_argument("--size", default="320x240", help="live camera WxH")
-    parser.add_argument("--fps", type=int, default=30)
-    parser.add_argument("--bitrate", type=int, default=300_000)
-    parser.add_argument("--fragment-duration", type=float, default=2.0)
-    parser.add_argument("--codec", choices=["h264", "hevc"], default="h264")
-    parser.add_argument("--session-lifetime", type=float, default=45 * 60.0)
-    parser.add_argument("--max-connections", type=int, default=3)
-    parser.add_argument("--tps", type=float, default=5.0)
+                        help="a live synthetic-camera stream (repeatable) (default: none)")
+    parser.add_argument("--size", default="320x240", type=frame_size, metavar="WxH",
+                        help="picture size of the --live cameras")
+    parser.add_argument("--fps", type=int, default=30, help="frame rate of the --live cameras")
+    parser.add_argument("--bitrate", type=int, default=300_000, help="bits per second of the --live cameras")
+    parser.add_argument("--fragment-duration", type=float, default=2.0, metavar="SECONDS",
+                        help="length of each KVS fragment of the --live cameras")
+    parser.add_argument("--codec", choices=["h264", "hevc"], default="h264", help="codec of the --live cameras")
+    parser.add_argument("--session-lifetime", type=float, default=45 * 60.0, metavar="SECONDS",
+                        help="GetMedia responses end after this long, as KVS ends them after about 45 minutes")
+    parser.add_argument("--max-connections", type=int, default=3,
+                        help="concurrent GetMedia connections per stream before ConnectionLimitExceeded, as KVS")
+    parser.add_argument("--tps", type=float, default=5.0,
+                        help="calls per second per stream and API before ClientLimitExceeded, as KVS")
     parser.set_defaults(func=run)
 
 
+def frame_size(text: str) -> Tuple[int, int]:
+    """argparse type for WxH."""
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 320x240, not {text!r}")
+    return int(width), int(height)
+
+
+def _file_streams(specs: List[str]) -> List[Tuple[str, str]]:
+    """NAME=FILE pairs, checked before the server starts."""
+    pairs = []
+    for spec in specs:
+        name, _, path = spec.partition("=")
+        if not name or not path:
+            raise UsageError(f"--stream {spec!r}: expected NAME=FILE")
+        if not os.path.isfile(path):
+            raise UsageError(f"--stream {spec!r}: no such file {path!r}")
+        pairs.append((name, path))
+    return pairs
+
+
 def run(args: argparse.Namespace) -> int:
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    width, height = args.size
+    files = _file_streams(args.stream)
     limits = Limits(args.max_connections, args.tps, args.session_lifetime)
     with Emulator(args.host, args.port, limits=limits) as emu:
-        for spec in args.stream:
-            name, _, path = spec.partition("=")
-            emu.add_file_stream(name, path)
+        for name, path in files:
+            try:
+                emu.add_file_stream(name, path)
+            except (ValueError, av.error.FFmpegError) as error:
+                raise UsageError(f"--stream {name}={path}: cannot cut it into fragments: {error}") from error
         for name in args.live:
             emu.add_live_stream(name, SyntheticCamera(width, height, args.fps, args.bitrate,
                                                       args.fragment_duration, args.codec))
