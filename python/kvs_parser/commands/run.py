@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 from prometheus_client import CollectorRegistry
 
@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="when the hook raises: stop that camera, or log and continue with the next frame")
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--status-interval", type=float, default=1.0, help="seconds between status lines")
+    from ._ray_run import add_arguments as add_ray_arguments
+
+    add_ray_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -75,8 +78,18 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     return restore
 
 
+def _run_on_ray(args: argparse.Namespace, config: Any) -> int:
+    from ._ray_run import run_on_ray
+
+    stop = threading.Event()
+    # Installed once Ray is initialised: ray.init() installs its own SIGTERM handler.
+    return run_on_ray(args, config, stop, lambda: _stop_on_signals(stop))
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if getattr(args, "ray", None) is not None:
+        return _run_on_ray(args, config)
     try:
         hook_function = load_hook(args.hook) if args.hook else None
     except (ValueError, ImportError, AttributeError) as error:
