@@ -35,6 +35,7 @@ class ServiceState:
     stopping: threading.Event  # set when the emulator closes: responses end, waits return
     allowed_access_keys: Optional[Set[str]]  # None: any signed request is accepted
     endpoint: Callable[[], str]  # the URL clients reach the emulator at (known once it listens)
+    data_endpoint: Callable[[], str]  # what GetDataEndpoint answers (moves with move_data_endpoint)
     # The stream catalogue:
     stream: Callable[[str], Stream]  # by name; ResourceNotFoundException if there is none
     streams: Callable[[], List[Stream]]
@@ -45,6 +46,10 @@ class ServiceState:
     @property
     def endpoint_url(self) -> str:
         return self.endpoint()
+
+    @property
+    def data_endpoint_url(self) -> str:
+        return self.data_endpoint()
 
     def get_stream(self, body: Dict[str, Any]) -> Stream:
         """The stream a request names by StreamName or StreamARN."""
