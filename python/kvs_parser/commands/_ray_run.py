@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="run each camera as a Ray actor on the cluster at ADDRESS (default: auto)")
     group.add_argument("--checkpoint", metavar="URL",
                        help="checkpoint store, redis://host:port/db (cluster) or sqlite:///path.db (one machine);"
-                            " required with --ray")
+                            " required with --ray (default: none)")
     group.add_argument("--cpus-per-camera", type=float, default=0.5, help="Ray CPUs per camera (default 0.5)")
     group.add_argument("--gpus-per-camera", type=float, default=0.25,
                        help="Ray GPUs per camera decoding with nvdec (default 0.25)")
