@@ -15,12 +15,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=0, help="0: let the OS choose")
     parser.add_argument("--stream", action="append", default=[], metavar="NAME=FILE",
                         help="a stream made of a media file cut into fragments (repeatable)")
-    parser.add_argument("--live", action="append", default=[], metavar="NAME",
-                        help="a live synthetic-camera stream (repeatable)")
+    parser.add_argument("--live", action="append", default=[], metavar="NAME[=FILE]",
+                        help="a live stream (repeatable): NAME=FILE replays your recording as a camera (looping, "
+                             "paced at its frame rate, fresh timestamps per fragment); NAME alone is a synthetic "
+                             "test-pattern camera")
     parser.add_argument("--size", default="320x240", help="live camera WxH")
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--bitrate", type=int, default=300_000)
-    parser.add_argument("--fragment-duration", type=float, default=2.0)
+    parser.add_argument("--fragment-duration", type=float, default=2.0,
+                        help="seconds per fragment (a replayed file is cut at its first keyframe after this)")
     parser.add_argument("--codec", choices=["h264", "hevc"], default="h264")
     parser.add_argument("--session-lifetime", type=float, default=45 * 60.0)
     parser.add_argument("--max-connections", type=int, default=3)
@@ -35,9 +38,13 @@ def run(args: argparse.Namespace) -> int:
         for spec in args.stream:
             name, _, path = spec.partition("=")
             emu.add_file_stream(name, path)
-        for name in args.live:
-            emu.add_live_stream(name, SyntheticCamera(width, height, args.fps, args.bitrate,
-                                                      args.fragment_duration, args.codec))
+        for spec in args.live:
+            name, _, path = spec.partition("=")
+            if path:
+                emu.add_replay_stream(name, path, min_fragment_ms=round(args.fragment_duration * 1000))
+            else:
+                emu.add_live_stream(name, SyntheticCamera(width, height, args.fps, args.bitrate,
+                                                          args.fragment_duration, args.codec))
         print(f"KVS emulator at {emu.endpoint_url}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

@@ -13,17 +13,23 @@ from .errors import AwsError
 from .faults import Fault, FaultRule
 from .limits import Limits
 from .pattern import draw_index_yuv420p, read_index
+from .scene import SceneSpec, recording
+from .sources import FileMedia, load_file
 
 __all__ = [
     "AwsError",
     "Emulator",
     "Fault",
     "FaultRule",
+    "FileMedia",
     "Limits",
+    "SceneSpec",
     "SyntheticCamera",
     "draw_index_yuv420p",
     "hevc_available",
     "index_from_timecode",
+    "load_file",
     "read_index",
+    "recording",
     "timecode_of",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from typing import Any, Dict, List, Optional, Sequence, Set
+from typing import Any, Dict, List, Optional, Sequence, Set, Union
 
 from ..mkv import FragmentWriter, Frame, TrackSpec, start_tags
 from .camera import SyntheticCamera
@@ -14,9 +14,10 @@ from .faults import Fault, FaultPlan, FaultRule
 from .hls import HlsSessions
 from .limits import Limits, LimitTracker
 from .live import LiveFeeder
+from .replay import ReplayFeeder
 from .routes import ROUTES
 from .server import EmulatorHTTPServer
-from .sources import load_file
+from .sources import FileMedia, load_file
 from .store import FRAGMENT_NUMBER_BASE, FRAGMENT_NUMBER_STEP, Stream, now_ms
 
 ACCOUNT = "123456789012"
@@ -47,7 +48,7 @@ class Emulator:
         self.hls = HlsSessions()
         self.stopping = threading.Event()
         self._streams: Dict[str, Stream] = {}
-        self._feeders: Dict[str, LiveFeeder] = {}
+        self._feeders: Dict[str, Union[LiveFeeder, ReplayFeeder]] = {}
         self._lock = threading.Lock()
         self._numbers = itertools.count()
         self._httpd: Optional[EmulatorHTTPServer] = None
@@ -135,6 +136,22 @@ class Emulator:
         """A stream fed in real time by `camera`, frame by frame, until the emulator closes."""
         stream = self._new_stream(name, (camera.track(),), live=True)
         feeder = LiveFeeder(stream, camera, self.next_fragment_number, self.fragment_size)
+        with self._lock:
+            self._feeders[name] = feeder
+        feeder.start()
+        return stream
+
+    def add_replay_stream(
+        self, name: str, recording: Union[str, FileMedia], *, min_fragment_ms: int = 0, passes: Optional[int] = None,
+    ) -> Stream:
+        """A live stream replaying a recording (a path, or media already loaded with `load_file`, which
+        many streams can share): looping, each frame released at its own timestamp, each pass with new
+        fragments and fresh producer and server timestamps. `passes`: stop after that many (None: never)."""
+        media = recording if isinstance(recording, FileMedia) else load_file(recording, min_fragment_ms)
+        video = next(t for t in media.tracks if t.codec_id.startswith("V_"))
+        media_type = "video/h265" if video.codec_id == "V_MPEGH/ISO/HEVC" else "video/h264"
+        stream = self._new_stream(name, media.tracks, live=True, media_type=media_type)
+        feeder = ReplayFeeder(stream, media, self.next_fragment_number, self.fragment_size, passes)
         with self._lock:
             self._feeders[name] = feeder
         feeder.start()
