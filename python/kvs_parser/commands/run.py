@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--hook", help="module:function called with (camera_id, SourceFrame) for each frame")
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--status-interval", type=float, default=1.0, help="seconds between status lines")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="worker processes the cameras are shared over (default: one per core; 0: all cameras "
+                             "in this process, on threads)")
     parser.set_defaults(func=run)
 
 
@@ -87,6 +90,16 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError, ImportError, AttributeError) as error:
         print(f"kvs-parser run: {error}", file=sys.stderr)
         return 2
+    if args.workers != 0:
+        from ..fleet.cli import run_fleet
+
+        stop = threading.Event()
+        restore = _stop_on_signals(stop)
+        try:
+            return run_fleet(config, args.workers, args.hook, args.metrics_port, args.duration,
+                             args.status_interval, stop)
+        finally:
+            restore()
     registry = CollectorRegistry()
     metrics = KVSMetrics(registry)
     sources = [source_from_config(config, camera, metrics=metrics) for camera in config.cameras]
