@@ -87,7 +87,8 @@ def test_run_streams_every_camera_serves_metrics_and_calls_the_hook(emu: Emulato
                       "--duration", "6", HOOK_OUT=str(hook_out), PYTHONPATH=str(tmp_path))
     try:
         url = f"http://127.0.0.1:{port}/metrics"
-        text = scrape(url, time.monotonic() + 20, 'kvs_getmedia_frames_read_total{camera="front-door"}')
+        # Generous: worker processes start on a machine that may be busy.
+        text = scrape(url, time.monotonic() + 45, 'kvs_getmedia_frames_read_total{camera="front-door"}')
         assert 'kvs_getmedia_latency_ms_bucket{camera="front-door"' in text
         scrape(url, time.monotonic() + 20, 'kvs_getmedia_frames_read_total{camera="yard"}')
         stdout, stderr = process.communicate(timeout=30)

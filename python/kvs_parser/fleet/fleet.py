@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import queue as stdlib_queue
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from multiprocessing import connection
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from prometheus_client import CollectorRegistry, Counter
@@ -42,6 +42,16 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _context() -> Any:
+    """Workers come from a fork server (no threads or locks inherited from this process) that has already
+    imported the pipeline, so a start or restart costs a fork instead of a fresh interpreter's imports."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")  # Windows
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["kvs_parser.fleet.worker", "kvs_parser.source", "kvs_parser.metrics"])
+    return context
+
+
 def shard(camera_ids: List[str], workers: int) -> List[List[str]]:
     """Round-robin: worker i gets cameras i, i + workers, ..."""
     return [camera_ids[i::workers] for i in range(workers)]
@@ -52,6 +62,7 @@ class _Worker:
     index: int
     cameras: List[str]
     process: Any = None
+    events: Any = None  # the parent's end of this worker's pipe
     metrics_url: Optional[str] = None
     done: bool = False  # exited on its own after all its cameras ended
     failures: List[str] = field(default_factory=list)
@@ -76,7 +87,7 @@ class Fleet:
         self.config = config
         camera_ids = [camera.id for camera in config.cameras]
         count = min(workers or default_workers(), len(camera_ids))
-        self._context = multiprocessing.get_context("spawn")  # no inherited threads or locks
+        self._context = _context()
         self._prefix = f"kvsfleet-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._workers = [_Worker(i, cameras) for i, cameras in enumerate(shard(camera_ids, count))]
         self._rows = {camera_id: row for row, camera_id in enumerate(camera_ids)}
@@ -84,8 +95,7 @@ class Fleet:
         self._ring_frames, self._ring_policy, self._slot_bytes = ring_frames, QueuePolicy(ring_policy), max_frame_bytes
         self._metrics_port, self._status_interval = metrics_port, status_interval
         self._restart_delay, self._log_level = restart_delay, log_level
-        self._stop = self._context.Event()
-        self._events = self._context.Queue()
+        self._stop = self._context.RawValue("b", 0)
         self._rings: Dict[str, FrameRing] = {}
         self._progress: Optional[ProgressTable] = None
         self._status: Dict[str, Any] = {}
@@ -126,7 +136,7 @@ class Fleet:
     def stop(self, timeout: float = 10.0) -> None:
         """Stops every worker (SIGKILL after `timeout`), then removes every shared-memory segment."""
         self._stopping.set()
-        self._stop.set()
+        self._stop.value = 1
         deadline = time.monotonic() + timeout
         for worker in self._workers:
             process = worker.process
@@ -152,8 +162,10 @@ class Fleet:
         if self._progress is not None:
             self._progress.close()
             self._progress = None
-        self._events.close()
-        self._events.join_thread()
+        for worker in self._workers:
+            if worker.events is not None:
+                worker.events.close()
+                worker.events = None
 
     def __enter__(self) -> Fleet:
         return self.start()
@@ -213,18 +225,22 @@ class Fleet:
     # -- supervision --
     def _spawn(self, worker: _Worker, recover: bool) -> None:
         assert self._progress is not None
+        worker.metrics_url = None
+        if worker.events is not None:
+            worker.events.close()
+        worker.events, sender = self._context.Pipe(duplex=False)
         resume = {camera_id: self._progress.read(self._rows[camera_id]) for camera_id in worker.cameras}
         spec = WorkerSpec(
             worker.index, self.config, worker.cameras, {c: self._rows[c] for c in worker.cameras},
             self._progress.name, len(self._rows), resume,
             {c: self._rings[c].spec for c in worker.cameras if c in self._rings}, self._hook, self._stop,
-            self._events, os.getpid(), self._metrics_port is not None, self._status_interval, recover,
+            sender, os.getpid(), self._metrics_port is not None, self._status_interval, recover,
             self._log_level,
         )
-        worker.metrics_url = None
         worker.process = self._context.Process(target=worker_main, args=(spec,), daemon=True,
                                                name=f"kvs-fleet-worker-{worker.index}")
         worker.process.start()
+        sender.close()  # the worker has its copy; EOF on ours then means it is gone
 
     def _supervise(self) -> None:
         while not self._stopping.is_set():
@@ -246,16 +262,18 @@ class Fleet:
                 self._spawn(worker, recover=True)
 
     def _drain(self, wait: float) -> None:
-        try:
-            event = self._events.get(timeout=wait) if wait else self._events.get_nowait()
-        except (stdlib_queue.Empty, OSError, ValueError):
-            return
-        while True:
-            self._handle(event)
-            try:
-                event = self._events.get_nowait()
-            except (stdlib_queue.Empty, OSError, ValueError):
-                return
+        """Handles what the workers sent, waiting up to `wait` seconds for the first message."""
+        with self._lock:
+            pipes = {w.events: w for w in self._workers if w.events is not None}
+        for ready in connection.wait(list(pipes), timeout=wait):
+            while True:
+                try:
+                    if not ready.poll():
+                        break
+                    event = ready.recv()
+                except (EOFError, OSError):
+                    break  # the worker is gone: the supervisor sees it
+                self._handle(event)
 
     def _handle(self, event: Tuple[Any, ...]) -> None:
         kind, index, payload = event

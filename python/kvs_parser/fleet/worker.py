@@ -8,10 +8,12 @@ disappears; SIGINT (Ctrl-C in a terminal reaches the whole process group) is lef
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Union
 
@@ -19,6 +21,7 @@ from .progress import ResumePoint
 
 log = logging.getLogger(__name__)
 
+POLL = 0.1  # seconds between checks of the parent's stop flag and of the parent being alive
 HookSpec = Union[str, Any, None]  # "module:function", a picklable callable, or None
 
 
@@ -35,13 +38,25 @@ class WorkerSpec:
     resume: Dict[str, ResumePoint]
     rings: Dict[str, Any]  # camera id -> RingSpec (only when frames are shared with the parent)
     hook: HookSpec
-    stop: Any  # multiprocessing Event
-    events: Any  # multiprocessing Queue
+    stop: Any  # multiprocessing RawValue, 1 once the parent stops (an Event would hang the parent's set()
+    # if a worker is killed while waiting on it)
+    events: Any  # this worker's end of a one-way Pipe to the parent (its own: a kill breaks no one else's)
     parent_pid: int
     metrics: bool = False
     status_interval: float = 1.0
     recover_rings: bool = False
     log_level: int = logging.WARNING
+
+
+def _alive(pid: int) -> bool:
+    """Whether the parent still runs (our own parent is the fork server, so getppid() does not tell)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _resolve_hook(hook: HookSpec) -> Any:
@@ -93,7 +108,7 @@ def worker_main(spec: WorkerSpec) -> None:
     metrics = KVSMetrics(registry) if registry is not None else None
     server = MetricsServer(registry).start() if registry is not None else None
     if server is not None:
-        spec.events.put(("metrics", spec.index, server.url))
+        spec.events.send(("metrics", spec.index, server.url))
     progress = ProgressTable.attach(spec.progress_name, spec.progress_rows)
     rings = {camera: FrameRing.attach(ring) for camera, ring in spec.rings.items()}
     if spec.recover_rings:
@@ -114,10 +129,14 @@ def worker_main(spec: WorkerSpec) -> None:
             runner.source.start()
         for thread in threads:
             thread.start()
-        while not local_stop.is_set():
-            if spec.stop.wait(spec.status_interval) or os.getppid() != spec.parent_pid:
+        next_status = time.monotonic() + spec.status_interval
+        while not local_stop.wait(POLL):
+            if spec.stop.value or not _alive(spec.parent_pid):
                 break
-            spec.events.put(("status", spec.index, [r.source.get_metrics() for r in runners]))
+            if time.monotonic() < next_status:
+                continue
+            next_status += spec.status_interval
+            spec.events.send(("status", spec.index, [r.source.get_metrics() for r in runners]))
             if not any(thread.is_alive() for thread in threads):
                 ended = True  # every camera ended or failed
                 break
@@ -127,13 +146,13 @@ def worker_main(spec: WorkerSpec) -> None:
             runner.source.stop()
         for thread in threads:
             thread.join(5)
-        spec.events.put(("status", spec.index, [r.source.get_metrics() for r in runners]))
         failures = [r.failure for r in runners if r.failure]
-        spec.events.put(("done", spec.index, (failures, ended)))
+        with contextlib.suppress(OSError):  # the parent may be gone
+            spec.events.send(("status", spec.index, [r.source.get_metrics() for r in runners]))
+            spec.events.send(("done", spec.index, (failures, ended)))
         if server is not None:
             server.stop()
         for ring in rings.values():
             ring.close()
         progress.close()
         spec.events.close()
-        spec.events.join_thread()
