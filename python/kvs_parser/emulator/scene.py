@@ -123,15 +123,16 @@ class Scene:
         return np.concatenate([y_plane, chroma])
 
 
-def _encoder_options(spec: SceneSpec) -> Tuple[str, dict]:
+def encoder_options(spec: SceneSpec) -> dict:
+    """libx264/libx265 options: constrained bit rate (a camera's VBV), no B-frames, a fixed GOP without
+    scene-cut keyframes."""
     kbit = spec.bitrate // 1000
-    # Constrained bit rate (a camera's VBV), no B-frames, a fixed GOP without scene-cut keyframes.
     if spec.codec == "h264":
         params = f"bframes=0:keyint={spec.gop}:min-keyint={spec.gop}:scenecut=0:vbv-maxrate={kbit}:vbv-bufsize={kbit}"
-        return "x264-params", {"preset": spec.preset, "profile": "high", "x264-params": params}
+        return {"preset": spec.preset, "profile": "high", "x264-params": params}
     params = (f"bframes=0:keyint={spec.gop}:min-keyint={spec.gop}:scenecut=0:vbv-maxrate={kbit}:"
               f"vbv-bufsize={kbit}:log-level=error")
-    return "x265-params", {"preset": spec.preset, "profile": "main", "x265-params": params}
+    return {"preset": spec.preset, "profile": "main", "x265-params": params}
 
 
 def write_recording(spec: SceneSpec, path: Union[str, Path]) -> Path:
@@ -139,7 +140,7 @@ def write_recording(spec: SceneSpec, path: Union[str, Path]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     scene = Scene(spec.width, spec.height)
-    _, options = _encoder_options(spec)
+    options = encoder_options(spec)
     fd, partial = tempfile.mkstemp(suffix=".mp4", dir=path.parent)
     os.close(fd)
     try:

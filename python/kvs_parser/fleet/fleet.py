@@ -273,6 +273,13 @@ class Fleet:
                     event = ready.recv()
                 except (EOFError, OSError):
                     break  # the worker is gone: the supervisor sees it
+                except Exception as error:  # a message cut short by a kill: nothing more can be read
+                    log.info("worker %d: unreadable message (%s), its pipe is dropped", pipes[ready].index, error)
+                    with self._lock:
+                        if pipes[ready].events is ready:
+                            pipes[ready].events = None
+                    ready.close()
+                    break
                 self._handle(event)
 
     def _handle(self, event: Tuple[Any, ...]) -> None:
