@@ -106,6 +106,22 @@ def content(resolution: str = "720p", codec: str = "h264", seconds: float = 20.0
     return recording(spec, MEDIA)
 
 
+def getmedia_bytes(path: Path) -> bytes:
+    """What GetMedia sends for `path` read from its start: one Segment per fragment (a GOP), with the KVS
+    tags (fragment number, timestamps; continuation token and MillisBehindNow after each Cluster)."""
+    from kvs_parser.mkv import FragmentInfo, FragmentWriter, end_tags, start_tags
+
+    media = load_file(str(path))
+    writer = FragmentWriter(media.tracks, known_cluster_size=True)
+    base = 1_700_000_000_000
+    out = []
+    for index, frames in enumerate(media.fragments):
+        number = str(91343852333181432392682062607743920146159169392 + index * (1 << 92))
+        info = FragmentInfo(number, base + frames[0].timecode + 300, base + frames[0].timecode)
+        out.append(writer.fragment(frames, start_tags(info), end_tags(0, number)))
+    return b"".join(out)
+
+
 # -- the emulator in a process of its own, so its CPU and memory are not the consumer's --
 
 
