@@ -106,9 +106,10 @@ def test_run_streams_every_camera_serves_metrics_and_calls_the_hook(emu: Emulato
     assert all(later - earlier >= 150 for earlier, later in zip(pts, pts[1:]))
 
 
-def test_sigterm_stops_cleanly(emu: Emulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["0", "2"])  # 0: every camera on threads of this one process
+def test_sigterm_stops_cleanly(emu: Emulator, tmp_path: Path, workers: str) -> None:
     config = write_config(tmp_path / "cameras.yaml", emu.endpoint_url)
-    process = command("--config", str(config), "--status-interval", "0.2")
+    process = command("--config", str(config), "--status-interval", "0.2", "--workers", workers)
     try:
         assert process.stdout is not None
         first = process.stdout.readline()  # a status line: the run is up
