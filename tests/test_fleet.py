@@ -224,3 +224,24 @@ def test_ctrl_c_and_sigterm_leave_no_process_or_shared_memory(emu: Emulator, tmp
         time.sleep(0.1)
     assert not [pid for pid in workers if running(pid)], "a process outlived the run"
     assert not list(SHM.glob(f"kvsfleet-{process.pid}-*")), "shared memory left behind"
+
+
+def test_one_consumer_reads_every_camera_and_sees_their_status(emu: Emulator,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    config = parse_config(fleet_config(emu.endpoint_url))
+    seen: Dict[str, int] = {"north": 0, "south": 0}
+    with Fleet(config, workers=1, share_frames=True, status_interval=0.2) as fleet:
+        deadline = time.monotonic() + 60
+        for camera, frame in fleet.frames():
+            assert frame.image.shape == (64, 96, 3) and frame.pixel_format == "bgr24"
+            assert frame.fragment_number and frame.producer_time_ms
+            seen[camera] += 1
+            if min(seen.values()) >= 10 or time.monotonic() > deadline:
+                break
+        while set(fleet.camera_metrics()) != {"north", "south"} and time.monotonic() < deadline:
+            time.sleep(0.1)
+        status = fleet.camera_metrics()
+    assert min(seen.values()) >= 10, seen
+    assert status["north"].frames_read > 0 and status["south"].frames_read > 0
