@@ -155,8 +155,8 @@ class FrameRing:
                     header["dropped"] += 1
                     return False
             time.sleep(0.002)  # block: the reader frees a place within a frame time or so
-        flat = image.reshape(-1)
-        self._pixels[slot][: flat.size] = flat
+        # One copy, straight from the decoder's (possibly padded, strided) picture into the slot.
+        np.copyto(self._pixels[slot][: image.nbytes].reshape(image.shape), image, casting="no")
         row = self._meta[slot]
         row["height"], row["width"] = image.shape[0], image.shape[1]
         row["channels"] = image.shape[2] if image.ndim == 3 else 0
