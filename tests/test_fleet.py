@@ -165,7 +165,7 @@ def test_a_killed_worker_is_restarted_and_loses_no_frame(emu: Emulator, monkeypa
     assert 'kvs_getmedia_frames_read_total{camera="north"}' in text
     assert 'kvs_getmedia_frames_read_total{camera="south"}' in text
     assert "kvs_fleet_worker_restarts_total 1.0" in text
-    assert not list(SHM.glob(f"kvsfleet-{os.getpid()}-*")), "shared memory left behind"
+    assert not list(SHM.glob(f"kvsf{os.getpid()}-*")), "shared memory left behind"
 
 
 def descendants(pid: int) -> List[int]:
@@ -223,7 +223,7 @@ def test_ctrl_c_and_sigterm_leave_no_process_or_shared_memory(emu: Emulator, tmp
     while [pid for pid in workers if running(pid)] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in workers if running(pid)], "a process outlived the run"
-    assert not list(SHM.glob(f"kvsfleet-{process.pid}-*")), "shared memory left behind"
+    assert not list(SHM.glob(f"kvsf{process.pid}-*")), "shared memory left behind"
 
 
 def test_one_consumer_reads_every_camera_and_sees_their_status(emu: Emulator,

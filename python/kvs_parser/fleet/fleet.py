@@ -88,7 +88,8 @@ class Fleet:
         camera_ids = [camera.id for camera in config.cameras]
         count = min(workers or default_workers(), len(camera_ids))
         self._context = _context()
-        self._prefix = f"kvsfleet-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # Short: macOS limits shared-memory names to 31 characters.
+        self._prefix = f"kvsf{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._workers = [_Worker(i, cameras) for i, cameras in enumerate(shard(camera_ids, count))]
         self._rows = {camera_id: row for row, camera_id in enumerate(camera_ids)}
         self._hook, self._share = hook, share_frames
@@ -115,11 +116,11 @@ class Fleet:
             raise RuntimeError("a fleet starts once")
         self._started = True
         try:
-            self._progress = ProgressTable.create(f"{self._prefix}-progress", len(self._rows))
+            self._progress = ProgressTable.create(f"{self._prefix}-p", len(self._rows))
             if self._share:
                 for camera_id in self._rows:
                     self._rings[camera_id] = FrameRing.create(
-                        camera_id, f"{self._prefix}-ring{self._rows[camera_id]}", self._ring_frames,
+                        camera_id, f"{self._prefix}-r{self._rows[camera_id]}", self._ring_frames,
                         self._slot_bytes, self._ring_policy, self._context)
             if self._metrics_port is not None:
                 self.registry.register(WorkerMetricsCollector(self._worker_metric_urls))
