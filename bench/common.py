@@ -24,11 +24,19 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import av
 import numpy as np
 
-from kvs_parser.emulator import Emulator, Limits, SyntheticCamera, load_file
-from kvs_parser.emulator import body as emulator_body
-from kvs_parser.emulator.encode import EncodedGop
-from kvs_parser.emulator.nal import avcc, length_prefixed, split_annexb
-from kvs_parser.emulator.scene import Scene, SceneSpec, encoder_options, recording
+from kvs_parser.emulator import (
+    Emulator,
+    Limits,
+    Scene,
+    SceneSpec,
+    SyntheticCamera,
+    load_file,
+    recording,
+    scene_encoder_options,
+)
+from kvs_parser.emulator import _body as emulator_body
+from kvs_parser.emulator._encode import EncodedGop
+from kvs_parser.emulator._nal import avcc, length_prefixed, split_annexb
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -42,7 +50,7 @@ KEYS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_
 def encode_content(width: int, height: int, fps: int, bitrate: int, first: int, count: int,
                    scene: Scene) -> EncodedGop:
     """One group of pictures of the realistic scene from a fresh encoder set as the recordings are
-    (kvs_parser.emulator.scene: H.264 High, CABAC, deblocking, veryfast, no B-frames, VBV-capped),
+    (kvs_parser.emulator's scene: H.264 High, CABAC, deblocking, veryfast, no B-frames, VBV-capped),
     opening with an IDR."""
     spec = SceneSpec("h264", width, height, fps, bitrate, count / fps, count / fps)
     encoder = av.CodecContext.create("libx264", "w")
@@ -50,7 +58,7 @@ def encode_content(width: int, height: int, fps: int, bitrate: int, first: int, 
     encoder.time_base, encoder.framerate = Fraction(1, fps), Fraction(fps, 1)
     encoder.bit_rate, encoder.gop_size, encoder.max_b_frames = bitrate, count, 0
     encoder.flags |= av.codec.context.Flags.global_header
-    encoder.options = encoder_options(spec)
+    encoder.options = scene_encoder_options(spec)
     encoder.open()
     packets: List[av.Packet] = []
     for i in range(count):

@@ -32,8 +32,8 @@ import boto3
 from common import KEYS, ContentCamera, Dist, camera_720p15, frame_write_times, load_line, pyplot, save_plot, write_json
 from kvs_parser.decode import DecodeOptions, FrameDecoder
 from kvs_parser.emulator import Emulator, Limits, SyntheticCamera
-from kvs_parser.emulator import store as emulator_store
-from kvs_parser.emulator.encode import EncodedGop
+from kvs_parser.emulator import _store as emulator_store
+from kvs_parser.emulator._encode import EncodedGop
 from kvs_parser.getmedia import GetMediaClient, StartSelector
 from kvs_parser.queue import FrameQueue
 from peers import FragmentAssembler, fragment_tags, producer_ms, simple_blocks

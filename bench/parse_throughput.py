@@ -62,7 +62,7 @@ def best_of(repeats: int, run: Callable[[], int]) -> tuple[float, int]:
 def ours(blobs: List[bytes], chunk: int) -> int:
     count = 0
 
-    def on_frame(frame: kvs_parser.Frame) -> None:
+    def on_frame(frame: kvs_parser.ParsedFrame) -> None:
         nonlocal count
         count += 1
 

@@ -26,8 +26,8 @@ NATIVE = "native threads (FFmpeg decoder pools)"
 def instrumented() -> Iterator[Dict[str, float]]:
     """Adds up thread CPU seconds spent in parse(), in the PyAV track decoders' decode() and in their colour
     conversion, over every thread, while the block runs (patches the classes; new objects only)."""
-    from kvs_parser.decode import pyav_backend
-    from kvs_parser.getmedia import connection
+    from kvs_parser.decode import _pyav_backend as pyav_backend
+    from kvs_parser.getmedia import _connection as connection
 
     totals = {"parse": 0.0, "decode": 0.0, "colour": 0.0}
     lock = threading.Lock()

@@ -27,7 +27,7 @@ import boto3
 
 from common import KEYS, Dist, camera_720p15, load_line, pyplot, save_plot, write_json
 from kvs_parser.emulator import Emulator, Fault, Limits, index_from_timecode
-from kvs_parser.emulator import body as emulator_body
+from kvs_parser.emulator import _body as emulator_body
 from kvs_parser.getmedia import GetMediaClient, Reset, StartSelector
 from latency import append_times
 

@@ -288,9 +288,9 @@ def main(argv: List[str]) -> int:
     recordings: Dict[str, Any] = {}
     for resolution in args.resolutions.split(","):
         path = content(resolution, args.codec, seconds=6.0 if args.quick else 20.0)
-        from kvs_parser.emulator.scene import describe
+        from kvs_parser.emulator import describe_recording
 
-        recordings[resolution] = {"file": path.name, **describe(path)}
+        recordings[resolution] = {"file": path.name, **describe_recording(path)}
         bare[resolution] = bare_baseline(path, args.quick)
         print(f"{resolution}: {recordings[resolution]}\n  bare PyAV decode + bgr24, 1 thread: "
               f"{bare[resolution]['cpu_ms_per_frame']:.2f} CPU ms/frame; paced at {FPS} fps like one live "

@@ -123,7 +123,7 @@ find "$SUITE/tests" -name __pycache__ -prune -exec rm -rf {} +
 step "fresh venv: the repaired wheel, then the test suite from $SUITE"
 "$PYTHON" -m venv "$WORK/wheel-venv"
 "$WORK/wheel-venv/bin/python" -m pip install --quiet --upgrade pip
-"$WORK/wheel-venv/bin/python" -m pip install --quiet "$REPAIRED" "pytest>=7" "pytest-timeout>=2" "hypothesis>=6"
+"$WORK/wheel-venv/bin/python" -m pip install --quiet "$REPAIRED[all]" "pytest>=7" "pytest-timeout>=2" "hypothesis>=6"
 (
   cd "$SUITE"
   "$WORK/wheel-venv/bin/python" -c "import kvs_parser, sys; p = kvs_parser.__file__; print(p); \
@@ -135,13 +135,13 @@ sys.exit(0 if p.startswith('$WORK/wheel-venv/') else 'kvs_parser imported from o
 step "fresh venv: build and install from the sdist, smoke test and a quick subset"
 "$PYTHON" -m venv "$WORK/sdist-venv"
 "$WORK/sdist-venv/bin/python" -m pip install --quiet --upgrade pip
-"$WORK/sdist-venv/bin/python" -m pip install --quiet "$SDIST" "pytest>=7" "pytest-timeout>=2" "hypothesis>=6" \
+"$WORK/sdist-venv/bin/python" -m pip install --quiet "$SDIST[all]" "pytest>=7" "pytest-timeout>=2" "hypothesis>=6" \
   > "$WORK/sdist-install.log" 2>&1 || { tail -50 "$WORK/sdist-install.log"; fail "pip install of the sdist"; }
 (
   cd "$SUITE"
   "$WORK/sdist-venv/bin/python" - <<'PY'
 import kvs_parser
-from kvs_parser.mkv.ebml import element, master, string_element, uint_element
+from kvs_parser.mkv import element, master, string_element, uint_element
 
 # EBML header, an unknown-size Segment, one Cluster at 1000 ms with one keyframe 33 ms into it.
 block = element(0xA3, bytes([0x81, 0x00, 0x21, 0x80]) + b"frame-bytes")

@@ -16,7 +16,7 @@ import pytest
 from kvs_parser.audio import read_audio
 from kvs_parser.cli import main
 from kvs_parser.emulator import Emulator
-from kvs_parser.mkv import TRACK_TYPE_AUDIO, FragmentInfo, FragmentWriter, Frame, TrackSpec, start_tags
+from kvs_parser.mkv import TRACK_TYPE_AUDIO, Block, FragmentInfo, FragmentWriter, TrackSpec, start_tags
 
 pytestmark = pytest.mark.timeout(60)
 RATE = 8000
@@ -28,19 +28,19 @@ def tone(freq: float, seconds: float, rate: int = RATE, amplitude: int = 8000) -
     return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.int16)
 
 
-def connect_media(seconds: int = 2) -> Tuple[Tuple[TrackSpec, ...], List[List[Frame]], List[np.ndarray]]:
+def connect_media(seconds: int = 2) -> Tuple[Tuple[TrackSpec, ...], List[List[Block]], List[np.ndarray]]:
     """Two named PCM tracks, 20 ms per block, one-second fragments (the shape Connect streams have)."""
     tracks = tuple(TrackSpec(n + 1, "A_PCM/INT/LIT", TRACK_TYPE_AUDIO, name=name, sampling_frequency=float(RATE),
                              channels=1, bit_depth=16) for n, name in enumerate(NAMES))
     signals = [tone(440, seconds), tone(1000, seconds)]
     per_block = RATE // 50
-    fragments: List[List[Frame]] = []
+    fragments: List[List[Block]] = []
     for block in range(seconds * 50):
         if block % 50 == 0:
             fragments.append([])
         for number, signal in enumerate(signals, 1):
             data = signal[block * per_block : (block + 1) * per_block].astype("<i2").tobytes()
-            fragments[-1].append(Frame(number, block * 20, data))
+            fragments[-1].append(Block(number, block * 20, data))
     return tracks, fragments, signals
 
 
@@ -129,7 +129,7 @@ def test_aac_and_g711_tracks_decode_to_numpy() -> None:
         TrackSpec(3, "A_MS/ACM", TRACK_TYPE_AUDIO, codec_private=waveformatex(7, RATE), name="mulaw",
                   sampling_frequency=float(RATE), channels=1),
     )
-    frames = sorted((Frame(n, pts, data) for n, packets in ((1, aac), (2, alaw), (3, mulaw)) for pts, data in packets),
+    frames = sorted((Block(n, pts, data) for n, packets in ((1, aac), (2, alaw), (3, mulaw)) for pts, data in packets),
                     key=lambda f: (f.timecode, f.track))
     stream = FragmentWriter(tracks).fragment(frames, start_tags(FragmentInfo("1", 0, 0)))
     decoded = {t.name: t for t in read_audio(stream)}

@@ -12,11 +12,11 @@ from kvs_parser.config import (
     AppConfig,
     ConfigError,
     PlaybackMode,
-    StartSelectorType,
     load_config,
     parse_config,
 )
 from kvs_parser.decode import DecodeOptions
+from kvs_parser.getmedia import StartSelector
 from kvs_parser.queue import QueuePolicy
 
 FULL = """
@@ -54,8 +54,8 @@ def test_full_file(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, FULL))
     door, yard = config.cameras
     media = door.playback.getmedia
-    assert media.start_selector.type is StartSelectorType.PRODUCER_TIMESTAMP
-    assert media.start_selector.to_boto() == {
+    assert media.start_selector == StartSelector.producer_timestamp(datetime(2024, 5, 1, 12, tzinfo=timezone.utc))
+    assert media.start_selector.to_api() == {
         "StartSelectorType": "PRODUCER_TIMESTAMP",
         "StartTimestamp": datetime(2024, 5, 1, 12, tzinfo=timezone.utc),
     }
@@ -78,7 +78,7 @@ def test_defaults() -> None:
     config = parse_config({"cameras": [{"id": "a", "kvs_stream_name": "s"}]})
     camera = config.cameras[0]
     media = camera.playback.getmedia
-    assert media.start_selector.to_boto() == {"StartSelectorType": "NOW"}
+    assert media.start_selector.to_api() == {"StartSelectorType": "NOW"}
     assert (media.chunk_size, media.reconnect_delay_seconds, media.max_reconnect_attempts) == (65536, 1.0, 10)
     assert (media.frame_queue.max_size, media.frame_queue.timeout_seconds) == (30, 1.0)
     assert media.frame_queue.policy is QueuePolicy.DROP_OLDEST and media.max_fragment_age_seconds is None
@@ -107,7 +107,7 @@ def test_defaults() -> None:
 )
 def test_start_selectors(selector: object, boto: dict) -> None:
     raw = {"cameras": [{"id": "a", "kvs_stream_name": "s", "playback": {"getmedia": {"start_selector": selector}}}]}
-    assert parse_config(raw).cameras[0].playback.getmedia.start_selector.to_boto() == boto
+    assert parse_config(raw).cameras[0].playback.getmedia.start_selector.to_api() == boto
 
 
 def camera_error(tmp_path: Path, camera_yaml: str, extra_camera: bool = True) -> ConfigError:
@@ -219,3 +219,18 @@ def test_models_are_frozen_and_round_trip() -> None:
     assert AppConfig.model_validate(config.model_dump()) == config
     with pytest.raises(ValueError):
         config.cameras[0].fps_target = 3  # type: ignore[misc]
+
+
+def test_nvdec_output_settings_are_checked_when_the_file_is_read() -> None:
+    from kvs_parser.config import OutputConfig
+
+    gpu = OutputConfig(decode_backend="nvdec", pixel_format="rgbp", device=1).decode_options()
+    assert (gpu.pixel_format, gpu.device) == ("rgbp", 1)
+    for bad, message in [
+        ({"pixel_format": "rgbp"}, "needs decode_backend: nvdec"),
+        ({"decode_backend": "nvdec", "width": 640}, "does not resize"),
+        ({"decode_backend": "nvdec", "pixel_format": "yuv420p"}, "nvdec backend gives"),
+        ({"decode_backend": "nvdec", "device": -1}, "greater than or equal to 0"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            OutputConfig(**bad)

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from decode_media import RED, Block, Stream, Track, encode, encode_annex_b, frame_index, level
-from kvs_parser.decode import DecodedFrame, DecodeOptions, FrameDecoder, UnsupportedCodecError
-from kvs_parser.decode.codecs import codec_spec, is_annex_b
+from kvs_parser.decode import DecodedPicture, DecodeOptions, FrameDecoder, UnsupportedCodecError
+from kvs_parser.decode._codecs import codec_spec, is_annex_b
 
 
-def decode_all(stream: Stream, options: DecodeOptions | None = None) -> tuple[list[DecodedFrame], FrameDecoder]:
+def decode_all(stream: Stream, options: DecodeOptions | None = None) -> tuple[list[DecodedPicture], FrameDecoder]:
     decoder = FrameDecoder(options or DecodeOptions(pixel_format="rgb24"))
     out = decoder.update_tracks([stream.track])
     for block in stream.blocks:
@@ -19,7 +19,7 @@ def decode_all(stream: Stream, options: DecodeOptions | None = None) -> tuple[li
     return out, decoder
 
 
-def assert_pattern(frames: list[DecodedFrame], expected_indices: list[int]) -> None:
+def assert_pattern(frames: list[DecodedPicture], expected_indices: list[int]) -> None:
     assert [frame_index(f.image) for f in frames] == expected_indices
     for f in frames:
         right = f.image[:, f.width * 5 // 8 : f.width * 7 // 8].reshape(-1, 3).mean(axis=0)

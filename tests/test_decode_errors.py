@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from decode_media import Block, Stream, encode, frame_index
-from kvs_parser.decode import DecodedFrame, DecodeOptions, FrameDecoder
+from kvs_parser.decode import DecodedPicture, DecodeOptions, FrameDecoder
 
 
-def run(decoder: FrameDecoder, *streams: Stream) -> list[DecodedFrame]:
+def run(decoder: FrameDecoder, *streams: Stream) -> list[DecodedPicture]:
     """Feed fragments the way the parser does: Tracks first, then the fragment's blocks."""
-    out: list[DecodedFrame] = []
+    out: list[DecodedPicture] = []
     for stream in streams:
         out += decoder.update_tracks([stream.track])
         for block in stream.blocks:

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from decode_media import Block, Stream, Track, encode, frame_index
 from kvs_parser.decode import (
     BackendRegistry,
-    DecodedFrame,
+    DecodedPicture,
     DecodeOptions,
     DecodeStats,
     FpsSampler,
     FrameDecoder,
 )
-from kvs_parser.decode.pyav_backend import PyAVBackend, PyAVTrackDecoder
+from kvs_parser.decode._pyav_backend import PyAVBackend, PyAVTrackDecoder
 
 
 @dataclass
@@ -33,11 +33,11 @@ class SpyTrackDecoder:
     def stats(self) -> DecodeStats:
         return self.inner.stats
 
-    def decode(self, frame: Block) -> list[DecodedFrame]:
+    def decode(self, frame: Block) -> list[DecodedPicture]:
         self.sent.append(frame.pts_ms)
         return self.inner.decode(frame)
 
-    def flush(self) -> list[DecodedFrame]:
+    def flush(self) -> list[DecodedPicture]:
         return self.inner.flush()
 
     def close(self) -> None:
@@ -142,13 +142,14 @@ def test_decode_options_are_validated(bad: dict) -> None:
 
 def test_registry_names_and_errors() -> None:
     registry = BackendRegistry()
-    assert registry.names() == ["pyav"]
+    assert registry.names() == ["nvdec", "pyav"]
     assert isinstance(registry.create(), PyAVBackend)
-    with pytest.raises(ValueError, match=r"unknown decoder backend 'nvdec'.*pyav"):
-        registry.create("nvdec")
+    with pytest.raises(ValueError, match=r"unknown decoder backend 'vaapi'.*nvdec, pyav"):
+        registry.create("vaapi")
     with pytest.raises(ValueError, match="already registered"):
         registry.register("pyav", PyAVBackend)
-    assert BackendRegistry().names() == ["pyav"], "registries must not share state"
+    registry.register("vaapi", PyAVBackend)
+    assert BackendRegistry().names() == ["nvdec", "pyav"], "registries must not share state"
 
 
 def test_a_device_backend_slots_in_without_touching_frame_decoding() -> None:
@@ -159,16 +160,16 @@ def test_a_device_backend_slots_in_without_touching_frame_decoding() -> None:
         options: DecodeOptions
         stats: DecodeStats = field(default_factory=DecodeStats)
 
-        def decode(self, frame: Block) -> list[DecodedFrame]:
+        def decode(self, frame: Block) -> list[DecodedPicture]:
             self.stats.frames_in += 1
             image = ("cuda-array", len(frame.data))
             return [
-                DecodedFrame(
+                DecodedPicture(
                     image, "nv12", 160, 120, frame.track_number, frame.pts_ms, frame.is_keyframe, device="cuda:0"
                 )
             ]
 
-        def flush(self) -> list[DecodedFrame]:
+        def flush(self) -> list[DecodedPicture]:
             return []
 
         def close(self) -> None:

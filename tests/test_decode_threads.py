@@ -8,7 +8,7 @@ import time
 
 from decode_media import encode
 from kvs_parser.decode import DecodeOptions, FrameDecoder
-from kvs_parser.decode.pyav_backend import decoder_threads
+from kvs_parser.decode._pyav_backend import decoder_threads
 
 
 def test_one_decoder_thread_by_default_unless_asked() -> None:

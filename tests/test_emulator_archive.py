@@ -12,9 +12,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
-from kvs_parser.mkv import FragmentWriter, Frame, start_tags
-from kvs_parser.mkv.kvs import FragmentInfo
-from kvs_parser.mkv.walk import split_fragments
+from kvs_parser.mkv import Block, FragmentWriter, start_tags
+from kvs_parser.mkv._kvs import FragmentInfo
+from mkv_walk import split_fragments
 
 pytestmark = pytest.mark.timeout(60)
 CREDENTIALS = {"region_name": "us-west-2", "aws_access_key_id": "x", "aws_secret_access_key": "x"}
@@ -29,7 +29,7 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     writer = FragmentWriter((CAMERA.track(),))
     with path.open("wb") as out:
         for k in range(FRAGMENTS):
-            frames = [Frame(1, CAMERA.timecode(k * 10 + i), p, keyframe=i == 0)
+            frames = [Block(1, CAMERA.timecode(k * 10 + i), p, keyframe=i == 0)
                       for i, p in enumerate(CAMERA.fragment(k).packets)]
             out.write(writer.fragment(frames, start_tags(FragmentInfo(str(k + 1), 0, 0))))
     with Emulator() as emulator:

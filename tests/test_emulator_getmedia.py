@@ -1,6 +1,6 @@
 """GetMedia against the emulator: every StartSelector, KVS framing, live pacing, resume, fault injection.
 
-Bytes are checked with the writer's mirror (kvs_parser.mkv.walk) and decoded with PyAV; frame indices come
+Bytes are checked with the writer's mirror (tests/mkv_walk.py) and decoded with PyAV; frame indices come
 from block timecodes and from the pixels of the test pattern.
 """
 
@@ -28,7 +28,7 @@ from kvs_parser.emulator import (
     read_index,
 )
 from kvs_parser.mkv import Id
-from kvs_parser.mkv.walk import ParsedFragment, parse, split_fragments
+from mkv_walk import ParsedFragment, parse, split_fragments
 
 pytestmark = pytest.mark.timeout(60)
 CREDENTIALS = {"region_name": "us-west-2", "aws_access_key_id": "x", "aws_secret_access_key": "x"}

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from kvs_parser.emulator import Emulator, SceneSpec, hevc_available, load_file, recording
-from kvs_parser.emulator.scene import describe
+from kvs_parser.emulator import describe_recording as describe
 from kvs_parser.source import KVSGetMediaFrameSource, SourceFrame
 
 pytestmark = pytest.mark.timeout(120)

@@ -17,8 +17,7 @@ import pytest
 
 from kvs_parser.config import parse_config
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
-from kvs_parser.fleet import DeliveryTracker, Fleet, FrameRing, ResumePoint, RingClosed, shard
-from kvs_parser.fleet.progress import ProgressTable
+from kvs_parser.fleet import DeliveryTracker, Fleet, FrameRing, ProgressTable, ResumePoint, RingClosed, shard
 
 pytestmark = pytest.mark.timeout(180)
 SHM = Path("/dev/shm")
@@ -105,7 +104,8 @@ def test_resume_points_survive_in_the_progress_table() -> None:
         again = DeliveryTracker(table.read(1))
         assert again.already_delivered("12", 133) and again.already_delivered("12", 200)
         assert not again.already_delivered("12", 266) and not again.already_delivered("14", 0)
-        assert again.point.start_selector(None).after_fragment_number == "10"
+        selector = again.point.start_selector(None)
+        assert (selector.kind, selector.fragment_number) == ("FRAGMENT_NUMBER", "10")
     finally:
         table.close()
 

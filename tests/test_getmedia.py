@@ -13,7 +13,7 @@ import botocore.serialize
 import botocore.session
 import pytest
 
-from kvs_parser import Frame
+from kvs_parser import ParsedFrame
 from kvs_parser.emulator import Emulator, Fault, Limits, SyntheticCamera, index_from_timecode
 from kvs_parser.errors import KVSError
 from kvs_parser.getmedia import (
@@ -193,7 +193,7 @@ def test_callback_api_in_a_background_thread(emu: Emulator, client: GetMediaClie
     fragments: List[str] = []
     seen = threading.Event()
 
-    def on_frame(frame: Frame) -> None:
+    def on_frame(frame: ParsedFrame) -> None:
         frames.append(index_from_timecode(frame.pts_ms, 20))
         if len(frames) >= 12:
             seen.set()

@@ -11,9 +11,9 @@ import boto3
 import pytest
 
 from kvs_parser import iter_fragments
+from kvs_parser._aws.pacing import RequestPacer
 from kvs_parser.emulator import Emulator, Fault, Limits, SyntheticCamera, index_from_timecode
 from kvs_parser.getmedia import GetMediaClient, Reset, RetryPolicy, StartSelector
-from kvs_parser.getmedia.pacing import RequestPacer
 
 pytestmark = pytest.mark.timeout(60)
 FPS = 50

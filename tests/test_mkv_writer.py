@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from kvs_parser.emulator import SyntheticCamera, read_index
 from kvs_parser.mkv import (
     TRACK_TYPE_AUDIO,
+    Block,
     FragmentInfo,
     FragmentWriter,
-    Frame,
     Id,
     Lacing,
     TrackSpec,
@@ -30,7 +30,7 @@ from kvs_parser.mkv import (
     uint_element,
     unknown_size,
 )
-from kvs_parser.mkv.walk import parse, parse_block, read_signed_vint, read_vint, split_fragments
+from mkv_walk import parse, parse_block, read_signed_vint, read_vint, split_fragments
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -80,7 +80,7 @@ LACES = {
 def test_simple_block_lacing_and_flags(
     lacing: Lacing, keyframe: bool, invisible: bool, discardable: bool
 ) -> None:
-    frame = Frame(3, 1005, LACES[lacing], keyframe=keyframe, invisible=invisible, discardable=discardable,
+    frame = Block(3, 1005, LACES[lacing], keyframe=keyframe, invisible=invisible, discardable=discardable,
                   lacing=lacing)
     nodes, _ = parse(encode_block(frame, 1000))
     assert nodes[0].id == Id.SIMPLE_BLOCK
@@ -93,17 +93,17 @@ def test_simple_block_lacing_and_flags(
 @given(st.lists(st.binary(max_size=700), min_size=1, max_size=20),
        st.sampled_from([Lacing.XIPH, Lacing.EBML]))
 def test_lacing_round_trip(laces: list, lacing: Lacing) -> None:
-    nodes, _ = parse(encode_block(Frame(1, 0, tuple(laces), lacing=lacing), 0))
+    nodes, _ = parse(encode_block(Block(1, 0, tuple(laces), lacing=lacing), 0))
     assert parse_block(nodes[0].data).laces == tuple(laces)
 
 
 def test_fixed_lacing_rejects_unequal_sizes() -> None:
     with pytest.raises(ValueError):
-        encode_block(Frame(1, 0, (b"a", b"bb"), lacing=Lacing.FIXED), 0)
+        encode_block(Block(1, 0, (b"a", b"bb"), lacing=Lacing.FIXED), 0)
 
 
 def test_block_group_duration_and_references() -> None:
-    frame = Frame(1, 40, b"p-frame", keyframe=False, duration=33, references=(-40, -7))
+    frame = Block(1, 40, b"p-frame", keyframe=False, duration=33, references=(-40, -7))
     group = parse(encode_block(frame, 0))[0][0]
     assert group.id == Id.BLOCK_GROUP
     assert group.first(Id.BLOCK_DURATION).uint == 33
@@ -112,7 +112,7 @@ def test_block_group_duration_and_references() -> None:
     block = parse_block(group.first(Id.BLOCK).data)
     assert (block.relative_timecode, block.laces, block.flags & 0x80) == (40, (b"p-frame",), 0)
     # A BlockGroup non-keyframe without explicit references still says it depends on something.
-    implicit = parse(FragmentWriter((), block_groups=True).block(Frame(1, 5, b"x", keyframe=False), 0))[0][0]
+    implicit = parse(FragmentWriter((), block_groups=True).block(Block(1, 5, b"x", keyframe=False), 0))[0][0]
     assert [n.data for n in implicit.find(Id.REFERENCE_BLOCK)] == [b"\xff"]
 
 
@@ -124,7 +124,7 @@ INFO = FragmentInfo("91343852333181432392682062607743920146159169392", 151185210
 def test_fragment_shape_matches_getmedia(known_segment: bool, known_cluster: bool) -> None:
     writer = FragmentWriter((TrackSpec(1, "V_MPEG4/ISO/AVC", width=64, height=48),),
                             known_segment_size=known_segment, known_cluster_size=known_cluster)
-    data = writer.fragment([Frame(1, 100, b"k"), Frame(1, 133, b"p", keyframe=False)], start_tags(INFO),
+    data = writer.fragment([Block(1, 100, b"k"), Block(1, 133, b"p", keyframe=False)], start_tags(INFO),
                            end_tags(42, INFO.fragment_number))
     nodes, end = parse(data)
     assert end == len(data)
@@ -147,7 +147,7 @@ def test_fragment_shape_matches_getmedia(known_segment: bool, known_cluster: boo
 
 def test_streaming_form_equals_whole_unknown_cluster_fragment() -> None:
     writer = FragmentWriter((TrackSpec(1, "V_MPEG4/ISO/AVC"),), known_cluster_size=False)
-    frames = [Frame(1, 0, b"a"), Frame(1, 33, b"b", keyframe=False)]
+    frames = [Block(1, 0, b"a"), Block(1, 33, b"b", keyframe=False)]
     pieces = writer.prefix(start_tags(INFO), 0) + b"".join(writer.block(f, 0) for f in frames)
     pieces += writer.suffix(end_tags(0, "1"))
     assert pieces == writer.fragment(frames, start_tags(INFO), end_tags(0, "1"))
@@ -175,8 +175,8 @@ def test_pyav_decodes_writer_output_with_video_and_audio(known_cluster: bool) ->
         frames = []
         for i, packet in enumerate(camera.fragment(k).packets):
             index = k * camera.frames_per_fragment + i
-            frames.append(Frame(1, camera.timecode(index), packet, keyframe=i == 0))
-            frames.append(Frame(2, camera.timecode(index), b"\x00\x01" * 800))  # 100 ms of 16-bit mono
+            frames.append(Block(1, camera.timecode(index), packet, keyframe=i == 0))
+            frames.append(Block(2, camera.timecode(index), b"\x00\x01" * 800))  # 100 ms of 16-bit mono
         data += writer.fragment(frames, start_tags(INFO))
     with av.open(io.BytesIO(data)) as container:
         assert [s.type for s in container.streams] == ["video", "audio"]

@@ -13,9 +13,9 @@ import pytest
 import kvs_parser
 from kvs_parser import KVSStreamParser, ParseError, ParserClosedError, ParserLimits, TruncatedStreamError
 from kvs_parser.mkv import (
+    Block,
     FragmentInfo,
     FragmentWriter,
-    Frame,
     Lacing,
     TrackSpec,
     end_tags,
@@ -35,7 +35,7 @@ AUDIO = TrackSpec(
 FRAGMENT_NUMBER = "91343852333181432392682062607743920146159169392"
 
 
-def kvs_fragment(writer: FragmentWriter, index: int, frames: List[Frame], cluster_timecode: int = 0) -> bytes:
+def kvs_fragment(writer: FragmentWriter, index: int, frames: List[Block], cluster_timecode: int = 0) -> bytes:
     number = str(int(FRAGMENT_NUMBER) + index)
     info = FragmentInfo(number, 1_700_000_000_000 + index * 2000, 1_699_999_999_000 + index * 2000)
     return writer.fragment(frames, start_tags(info), end_tags(100 + index, number), cluster_timecode)
@@ -45,8 +45,8 @@ def payload(n: int, seed: int) -> bytes:
     return random.Random(seed).randbytes(n)
 
 
-def video_frames(count: int, start: int = 0, step: int = 33) -> List[Frame]:
-    return [Frame(1, start + k * step, payload(50 + k, k), keyframe=k == 0) for k in range(count)]
+def video_frames(count: int, start: int = 0, step: int = 33) -> List[Block]:
+    return [Block(1, start + k * step, payload(50 + k, k), keyframe=k == 0) for k in range(count)]
 
 
 def chunkings(data: bytes) -> Iterator[Tuple[str, List[bytes]]]:
@@ -85,7 +85,7 @@ class Events:
         return [value for kind, value in self.log if kind == name]
 
 
-def frame_key(frame: kvs_parser.Frame) -> tuple:
+def frame_key(frame: kvs_parser.ParsedFrame) -> tuple:
     return (frame.track_number, frame.pts_ms, frame.is_keyframe, frame.lacing, bytes(frame.data))
 
 
@@ -124,8 +124,8 @@ def test_events_arrive_in_stream_order() -> None:
 def test_frame_attributes() -> None:
     writer = FragmentWriter(tracks=(VIDEO,), timecode_scale=100_000)  # 0.1 ms ticks
     frames = [
-        Frame(1, 500, b"key", keyframe=True),
-        Frame(1, 830, b"delta", keyframe=False, discardable=True, invisible=True),
+        Block(1, 500, b"key", keyframe=True),
+        Block(1, 830, b"delta", keyframe=False, discardable=True, invisible=True),
     ]
     data = kvs_fragment(writer, 0, frames, cluster_timecode=500)
     got = list(kvs_parser.iter_frames(data))
@@ -144,9 +144,9 @@ def test_frame_attributes() -> None:
 def test_frame_data_is_a_readonly_buffer_that_outlives_the_parser() -> None:
     writer = FragmentWriter(tracks=(VIDEO,))
     body = payload(4096, 7)
-    frames: List[kvs_parser.Frame] = []
+    frames: List[kvs_parser.ParsedFrame] = []
     parser = KVSStreamParser(on_frame=frames.append)
-    parser.parse(kvs_fragment(writer, 0, [Frame(1, 0, body)]))
+    parser.parse(kvs_fragment(writer, 0, [Block(1, 0, body)]))
     parser.close()
     del parser
     view = frames[0].data
@@ -164,12 +164,12 @@ def test_frame_data_is_a_readonly_buffer_that_outlives_the_parser() -> None:
 def test_block_groups_lacing_and_tracks_in_any_chunking(block_groups: bool, known_cluster_size: bool) -> None:
     writer = FragmentWriter(tracks=(VIDEO, AUDIO), block_groups=block_groups, known_cluster_size=known_cluster_size)
     written = [
-        Frame(1, 0, payload(300, 1), keyframe=True),
-        Frame(2, 0, (payload(10, 2), payload(300, 3), payload(7, 4)), lacing=Lacing.XIPH),
-        Frame(1, 33, payload(40, 5), keyframe=False),
-        Frame(2, 21, (payload(16, 6),) * 3, lacing=Lacing.FIXED),
-        Frame(2, 42, (payload(5, 7), payload(700, 8), payload(1, 9), payload(70, 10)), lacing=Lacing.EBML),
-        Frame(1, 66, payload(20, 11), keyframe=False, duration=33),
+        Block(1, 0, payload(300, 1), keyframe=True),
+        Block(2, 0, (payload(10, 2), payload(300, 3), payload(7, 4)), lacing=Lacing.XIPH),
+        Block(1, 33, payload(40, 5), keyframe=False),
+        Block(2, 21, (payload(16, 6),) * 3, lacing=Lacing.FIXED),
+        Block(2, 42, (payload(5, 7), payload(700, 8), payload(1, 9), payload(70, 10)), lacing=Lacing.EBML),
+        Block(1, 66, payload(20, 11), keyframe=False, duration=33),
     ]
     data = kvs_fragment(writer, 0, written)
     expected = []
@@ -195,9 +195,9 @@ def test_block_groups_lacing_and_tracks_in_any_chunking(block_groups: bool, know
 def test_a_frame_is_delivered_with_its_last_byte() -> None:
     writer = FragmentWriter(tracks=(VIDEO,), known_cluster_size=False)
     body = payload(1000, 3)
-    data = kvs_fragment(writer, 0, [Frame(1, 0, body), Frame(1, 33, payload(10, 4), keyframe=False)])
+    data = kvs_fragment(writer, 0, [Block(1, 0, body), Block(1, 33, payload(10, 4), keyframe=False)])
     end_of_first = data.index(body) + len(body)
-    frames: List[kvs_parser.Frame] = []
+    frames: List[kvs_parser.ParsedFrame] = []
     parser = KVSStreamParser(on_frame=frames.append)
     parser.parse(data[: end_of_first - 1])
     assert frames == []
@@ -227,7 +227,7 @@ def test_with_on_error_parsing_continues_in_the_same_call() -> None:
 
 def test_without_on_error_the_error_is_raised_after_the_whole_chunk() -> None:
     data, bad_at = corrupt_stream()
-    frames: List[kvs_parser.Frame] = []
+    frames: List[kvs_parser.ParsedFrame] = []
     parser = KVSStreamParser(on_frame=frames.append)
     with pytest.raises(ParseError) as caught:
         parser.parse(data)
@@ -239,7 +239,7 @@ def test_without_on_error_the_error_is_raised_after_the_whole_chunk() -> None:
 
 def test_next_parse_carries_on_from_the_resync_point() -> None:
     data, bad_at = corrupt_stream()
-    frames: List[kvs_parser.Frame] = []
+    frames: List[kvs_parser.ParsedFrame] = []
     parser = KVSStreamParser(on_frame=frames.append)
     with pytest.raises(ParseError):
         parser.parse(data[: bad_at + 10])
@@ -267,7 +267,7 @@ def test_a_raising_callback_loses_no_event() -> None:
     data = kvs_fragment(writer, 0, video_frames(4))
     seen: List[int] = []
 
-    def on_frame(frame: kvs_parser.Frame) -> None:
+    def on_frame(frame: kvs_parser.ParsedFrame) -> None:
         seen.append(frame.pts_ms)
         if len(seen) == 2:
             raise RuntimeError("user code failed")
@@ -288,7 +288,7 @@ def test_reentrant_parse_and_close_from_a_callback_keep_order() -> None:
     order: List[int] = []
     parser = KVSStreamParser()
 
-    def on_frame(frame: kvs_parser.Frame) -> None:
+    def on_frame(frame: kvs_parser.ParsedFrame) -> None:
         order.append(frame.pts_ms)
         if len(order) == 1:
             parser.parse(data[half:])  # feeds the rest from inside a callback
@@ -320,9 +320,9 @@ def test_limits() -> None:
         writer,
         0,
         [
-            Frame(1, 0, payload(50, 1)),
-            Frame(1, 33, payload(500, 2), keyframe=False),
-            Frame(1, 66, payload(60, 3), keyframe=False),
+            Block(1, 0, payload(50, 1)),
+            Block(1, 33, payload(500, 2), keyframe=False),
+            Block(1, 66, payload(60, 3), keyframe=False),
         ],
     )
     errors: List[ParseError] = []
@@ -347,7 +347,7 @@ def test_iterators_read_files_and_chunk_iterables(tmp_path) -> None:
 
 def test_the_gil_is_released_while_parsing() -> None:
     writer = FragmentWriter(tracks=(VIDEO,))
-    fragment = kvs_fragment(writer, 0, [Frame(1, k, b"\x00" * 100, keyframe=k == 0) for k in range(2000)])
+    fragment = kvs_fragment(writer, 0, [Block(1, k, b"\x00" * 100, keyframe=k == 0) for k in range(2000)])
     data = fragment * 200  # ~25 MB of small frames: long enough to watch
     parser = KVSStreamParser()  # no callbacks: the whole call is native work
     worker = threading.Thread(target=parser.parse, args=(data,))

@@ -14,8 +14,8 @@ import pytest
 
 from kvs_parser.cli import main
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
-from kvs_parser.emulator.encode import VideoSpec, encode_gop
-from kvs_parser.mkv import CODEC_IDS, FragmentInfo, FragmentWriter, Frame, TrackSpec, start_tags
+from kvs_parser.emulator._encode import VideoSpec, encode_gop
+from kvs_parser.mkv import CODEC_IDS, Block, FragmentInfo, FragmentWriter, TrackSpec, start_tags
 
 pytestmark = pytest.mark.timeout(60)
 ENV = {**os.environ, "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-west-2"}
@@ -59,7 +59,7 @@ def test_pipe_keeps_one_timeline_when_the_producer_restarts(
     writer = FragmentWriter((track,))
     data = b""
     for n, base in enumerate((5000, 5200, 0, 200)):  # the producer restarts its clock at 0 after 5.4 s
-        frames = [Frame(1, base + 40 * i, packet, keyframe=i == 0) for i, packet in enumerate(gop.packets)]
+        frames = [Block(1, base + 40 * i, packet, keyframe=i == 0) for i, packet in enumerate(gop.packets)]
         data += writer.fragment(frames, start_tags(FragmentInfo(str(n + 1), 0, 0)))
     source = tmp_path / "restart.mkv"
     source.write_bytes(data)

@@ -118,7 +118,7 @@ class Recording:
 def recording_parser(limits: Optional[ParserLimits] = None, collect_errors: bool = True) -> Tuple[Any, Recording]:
     rec = Recording()
 
-    def on_frame(f: kvs_parser.Frame) -> None:
+    def on_frame(f: kvs_parser.ParsedFrame) -> None:
         payload = bytes(f)
         rec.frames.append((f.block_offset, payload))
         rec.events.append(

@@ -10,9 +10,9 @@ import boto3
 import pytest
 
 from kvs_parser import iter_fragments, iter_frames
+from kvs_parser._aws.pacing import RequestPacer
 from kvs_parser.emulator import Emulator, SyntheticCamera, index_from_timecode
 from kvs_parser.getmedia import GetMediaClient, StartSelector
-from kvs_parser.getmedia.pacing import RequestPacer
 from kvs_parser.sampling import FrameSampler, fragment_tags, iter_tagged_frames, sample_frames
 
 pytestmark = pytest.mark.timeout(60)

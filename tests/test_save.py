@@ -13,10 +13,10 @@ import pytest
 
 from kvs_parser import iter_fragments, iter_frames
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
-from kvs_parser.emulator.encode import VideoSpec, encode_gop
-from kvs_parser.mkv import CODEC_IDS, FragmentInfo, FragmentWriter, Frame, Id, TrackSpec, start_tags
-from kvs_parser.mkv.walk import parse
+from kvs_parser.emulator._encode import VideoSpec, encode_gop
+from kvs_parser.mkv import CODEC_IDS, Block, FragmentInfo, FragmentWriter, Id, TrackSpec, start_tags
 from kvs_parser.save import FragmentFilter, save_fragments
+from mkv_walk import parse
 
 pytestmark = pytest.mark.timeout(60)
 KEYS = {"aws_access_key_id": "k", "aws_secret_access_key": "s", "region_name": "us-west-2"}
@@ -66,9 +66,9 @@ def test_real_capture_saved_playable_and_identical(fixtures: Path, tmp_path: Pat
         assert round(first.pts * video.time_base * 1000) <= target_ms
 
 
-def gop_fragment(spec: VideoSpec, first: int, count: int, fps: int) -> List[Frame]:
+def gop_fragment(spec: VideoSpec, first: int, count: int, fps: int) -> List[Block]:
     gop = encode_gop(spec, first, count)
-    return [Frame(1, round((first + i) * 1000 / fps), data, keyframe=i == 0) for i, data in enumerate(gop.packets)]
+    return [Block(1, round((first + i) * 1000 / fps), data, keyframe=i == 0) for i, data in enumerate(gop.packets)]
 
 
 def test_time_range_merges_and_splits_when_tracks_change(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from kvs_parser.emulator import Emulator, SyntheticCamera, hevc_available, read_index
-from kvs_parser.emulator.resize import ResizingCamera, ResizingEmulator
+from kvs_parser.emulator._resize import ResizingCamera, ResizingEmulator
 from kvs_parser.getmedia import StreamNotFoundError
 from kvs_parser.metrics import KVSMetrics
 from kvs_parser.source import KVSGetMediaFrameSource, SourceEnded, SourceFrame, SourceNotStarted

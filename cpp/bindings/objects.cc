@@ -40,7 +40,7 @@ py::bytes ToBytes(const std::vector<std::uint8_t>& data) {
 
 std::string FrameRepr(const FrameObject& f) {
   std::ostringstream out;
-  out << "Frame(track_number=" << f.track_number << ", pts_ms=" << f.pts_ms << ", timecode=" << f.timecode
+  out << "ParsedFrame(track_number=" << f.track_number << ", pts_ms=" << f.pts_ms << ", timecode=" << f.timecode
       << ", cluster_timecode=" << f.cluster_timecode << ", size=" << f.bytes.size()
       << ", is_keyframe=" << (f.is_keyframe ? "True" : "False");
   if (f.is_invisible) out << ", is_invisible=True";
@@ -52,7 +52,7 @@ std::string FrameRepr(const FrameObject& f) {
 }
 
 void BindFrame(py::module_& m) {
-  py::class_<FrameObject, std::unique_ptr<FrameObject>>(m, "Frame", py::buffer_protocol(),
+  py::class_<FrameObject, std::unique_ptr<FrameObject>>(m, "ParsedFrame", py::buffer_protocol(),
                                                         "One frame (a block, or one lace of a laced block).")
       .def_buffer([](FrameObject& f) {
         return py::buffer_info(f.bytes.data(), 1, py::format_descriptor<std::uint8_t>::format(), 1,

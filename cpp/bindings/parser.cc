@@ -255,7 +255,7 @@ class PyStreamParser {
 }  // namespace
 
 void init_parser(py::module_& m) {
-  py::class_<PyStreamParser>(m, "StreamParser",
+  py::class_<PyStreamParser>(m, "KVSStreamParser",
                              "Incremental KVS/Matroska parser: parse(chunk) in any chunking, events by callback.")
       .def(py::init<py::object, py::object, py::object, py::object, py::object, py::object, std::optional<Limits>>(),
            py::kw_only(), py::arg("on_frame") = py::none(), py::arg("on_fragment_start") = py::none(),

@@ -3,12 +3,12 @@
 from ._kvsparser import (
     FragmentMetadata,
     FragmentStart,
-    Frame,
+    KVSStreamParser,
+    ParsedFrame,
     ParserLimits,
     Tag,
     TrackInfo,
 )
-from ._kvsparser import StreamParser as KVSStreamParser
 from ._version import __version__
 from .errors import (
     KVSError,
@@ -22,11 +22,11 @@ from .iterators import iter_chunks, iter_fragments, iter_frames
 __all__ = [
     "FragmentMetadata",
     "FragmentStart",
-    "Frame",
     "KVSError",
     "KVSStreamParser",
     "LimitExceededError",
     "ParseError",
+    "ParsedFrame",
     "ParserClosedError",
     "ParserLimits",
     "Tag",

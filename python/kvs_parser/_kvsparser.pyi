@@ -6,7 +6,7 @@ from typing_extensions import Buffer
 
 __version__: str
 
-class Frame:
+class ParsedFrame:
     """One frame (a block, or one lace of a laced block). Its bytes are exposed by the buffer protocol."""
 
     @property
@@ -144,11 +144,11 @@ class ParserLimits:
     max_fragment_metadata: int
     def __init__(self, **limits: int) -> None: ...
 
-class StreamParser:
+class KVSStreamParser:
     def __init__(
         self,
         *,
-        on_frame: Optional[Callable[[Frame], Any]] = None,
+        on_frame: Optional[Callable[[ParsedFrame], Any]] = None,
         on_fragment_start: Optional[Callable[[FragmentStart], Any]] = None,
         on_fragment_end: Optional[Callable[[FragmentMetadata], Any]] = None,
         on_tracks: Optional[Callable[[list[TrackInfo]], Any]] = None,
@@ -176,5 +176,5 @@ class StreamParser:
     def closed(self) -> bool: ...
     @property
     def limits(self) -> ParserLimits: ...
-    def __enter__(self) -> StreamParser: ...
+    def __enter__(self) -> KVSStreamParser: ...
     def __exit__(self, *args: object) -> bool: ...

@@ -19,13 +19,29 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from ._extras import missing_extra
 
-from .decode.model import DecodeOptions
+try:
+    import yaml
+    from pydantic import (
+        BaseModel,
+        ConfigDict,
+        Field,
+        PlainSerializer,
+        PlainValidator,
+        ValidationError,
+        field_validator,
+        model_validator,
+    )
+except ImportError as error:
+    raise missing_extra("app", error) from error
+
+from .decode._model import GPU_PIXEL_FORMATS, DecodeOptions
+from .decode._nvdec_backend import check_nvdec_options
 from .errors import KVSError
+from .getmedia import StartSelector
 from .queue import QueuePolicy
 
 _STREAM_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,256}$")
@@ -55,8 +71,10 @@ _SELECTOR_ARGUMENT = {
 }
 
 
-class StartSelector(_Model):
-    """Where GetMedia starts. Written as ``NOW`` / ``EARLIEST`` or as a mapping with its argument::
+class _StartSelectorFields(_Model):
+    """A start selector as cameras.yaml writes it, validated into the one ``getmedia.StartSelector``.
+
+    Written as ``NOW`` / ``EARLIEST`` or as a mapping with its argument::
 
     start_selector: {type: FRAGMENT_NUMBER, after_fragment_number: "9134385233318150666908441974..."}
     start_selector: {type: PRODUCER_TIMESTAMP, start_timestamp: 2024-05-01T12:00:00Z}  # or epoch seconds
@@ -80,7 +98,7 @@ class StartSelector(_Model):
         return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
     @model_validator(mode="after")
-    def _argument_matches_type(self) -> StartSelector:
+    def _argument_matches_type(self) -> _StartSelectorFields:
         needed = _SELECTOR_ARGUMENT[self.type]
         for name in ("after_fragment_number", "start_timestamp", "continuation_token"):
             given = getattr(self, name) is not None
@@ -90,16 +108,35 @@ class StartSelector(_Model):
                 raise ValueError(f"{name} does not apply to start selector {self.type.value}")
         return self
 
-    def to_boto(self) -> dict[str, Any]:
-        """The ``StartSelector`` argument of boto3's ``get_media``."""
-        selector: dict[str, Any] = {"StartSelectorType": self.type.value}
-        if self.after_fragment_number is not None:
-            selector["AfterFragmentNumber"] = self.after_fragment_number
-        if self.start_timestamp is not None:
-            selector["StartTimestamp"] = self.start_timestamp
-        if self.continuation_token is not None:
-            selector["ContinuationToken"] = self.continuation_token
-        return selector
+    def to_selector(self) -> StartSelector:
+        stamp = self.start_timestamp
+        return StartSelector(self.type.value, fragment_number=self.after_fragment_number,
+                             timestamp=None if stamp is None else stamp.timestamp(),
+                             continuation_token=self.continuation_token)
+
+
+def _start_selector(value: Any) -> StartSelector:
+    if isinstance(value, StartSelector):
+        return value
+    try:
+        return _StartSelectorFields.model_validate(value).to_selector()
+    except ValidationError as error:  # one message for the start_selector field, naming the part at fault
+        raise ValueError("; ".join(
+            (".".join(str(part) for part in item["loc"]) + ": " if item["loc"] else "") + item["msg"]
+            for item in error.errors())) from None
+
+
+def _start_selector_fields(selector: StartSelector) -> dict[str, Any]:
+    """A StartSelector as cameras.yaml writes it (what ``model_dump`` gives and validates back)."""
+    stamp = selector.timestamp
+    fields = {"type": selector.kind, "after_fragment_number": selector.fragment_number,
+              "start_timestamp": None if stamp is None else datetime.fromtimestamp(stamp, timezone.utc),
+              "continuation_token": selector.continuation_token}
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+# Where GetMedia starts: a name (``NOW``, ``EARLIEST``) or a mapping with its argument, as a StartSelector.
+StartSelectorField = Annotated[StartSelector, PlainValidator(_start_selector), PlainSerializer(_start_selector_fields)]
 
 
 class FrameQueueConfig(_Model):
@@ -128,7 +165,7 @@ class GetMediaConfig(_Model):
         >= 0 (0 = never reconnect), default 10; None retries forever.
     """
 
-    start_selector: StartSelector = Field(default_factory=StartSelector)
+    start_selector: StartSelectorField = Field(default_factory=StartSelector.now)
     max_fragment_age_seconds: Optional[float] = Field(None, gt=0)
     chunk_size: int = Field(65536, gt=0, le=16 * 1024 * 1024)
     reconnect_delay_seconds: float = Field(1.0, ge=0, le=300)
@@ -174,19 +211,33 @@ class PlaybackConfig(_Model):
 class OutputConfig(_Model):
     """What frames look like when they reach user code.
 
-    pixel_format: ``bgr24`` (default, as OpenCV), ``rgb24``, ``gray`` or ``yuv420p``.
-    width, height: resize target in pixels (1..8192); one alone keeps the aspect ratio; none keeps the size.
-    decode_backend: registered decoder backend name, default ``pyav``.
+    pixel_format: ``bgr24`` (default, as OpenCV), ``rgb24``, ``gray`` or ``yuv420p``; with ``nvdec`` also
+        ``nv12``, ``rgbp`` or ``bgrp`` (planar, C x H x W) but not ``yuv420p``.
+    width, height: resize target in pixels (1..8192); one alone keeps the aspect ratio; none keeps the size
+        (``nvdec`` does not resize).
+    decode_backend: registered decoder backend name: ``pyav`` (default, CPU) or ``nvdec`` (NVIDIA GPU, the
+        ``[gpu]`` extra; pictures stay on the GPU as device arrays).
+    device: the GPU index for ``nvdec`` (default 0).
     keyframes_only: decode keyframes only (cheap thumbnails/analytics), default false.
     latency: ``low`` (default: no frame-threading delay) or ``throughput`` (frame threads, more fps per core).
     """
 
-    pixel_format: Literal["rgb24", "bgr24", "gray", "yuv420p"] = "bgr24"
+    pixel_format: Literal["rgb24", "bgr24", "gray", "yuv420p", "nv12", "rgbp", "bgrp"] = "bgr24"
     width: Optional[int] = Field(None, ge=1, le=8192)
     height: Optional[int] = Field(None, ge=1, le=8192)
     decode_backend: str = Field("pyav", min_length=1)
+    device: int = Field(0, ge=0)
     keyframes_only: bool = False
     latency: Literal["low", "throughput"] = "low"
+
+    @model_validator(mode="after")
+    def _backend_can_give_it(self) -> OutputConfig:
+        gpu = self.decode_backend == "nvdec"
+        if self.pixel_format in GPU_PIXEL_FORMATS and not gpu:
+            raise ValueError(f"pixel_format {self.pixel_format!r} needs decode_backend: nvdec")
+        if gpu:
+            check_nvdec_options(DecodeOptions(pixel_format=self.pixel_format, width=self.width, height=self.height))
+        return self
 
     def decode_options(self, fps_target: Optional[float] = None) -> DecodeOptions:
         return DecodeOptions(
@@ -196,6 +247,7 @@ class OutputConfig(_Model):
             latency=self.latency,
             keyframes_only=self.keyframes_only,
             fps_target=fps_target,
+            device=self.device,
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
-from ._kvsparser import FragmentMetadata, Frame, ParserLimits, StreamParser
+from ._kvsparser import FragmentMetadata, KVSStreamParser, ParsedFrame, ParserLimits
 
 ByteSource = Union[bytes, bytearray, memoryview, Iterable[bytes], Any]
 
@@ -38,7 +38,7 @@ def _iter_events(
     on_error: Optional[Callable[[Exception], None]],
 ) -> Iterator[Any]:
     ready: deque[Any] = deque()
-    parser = StreamParser(limits=limits, on_error=on_error)
+    parser = KVSStreamParser(limits=limits, on_error=on_error)
     parser.set_callback(kind, ready.append)
     for step in _steps(parser, source, chunk_size):
         failure: Optional[BaseException] = None
@@ -52,7 +52,7 @@ def _iter_events(
             raise failure
 
 
-def _steps(parser: StreamParser, source: ByteSource, chunk_size: int) -> Iterator[Callable[[], None]]:
+def _steps(parser: KVSStreamParser, source: ByteSource, chunk_size: int) -> Iterator[Callable[[], None]]:
     """parse() for each chunk, then close(): each run by _iter_events between handing out events."""
     for chunk in iter_chunks(source, chunk_size):
         yield lambda chunk=chunk: parser.parse(chunk)
@@ -65,7 +65,7 @@ def iter_frames(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     limits: Optional[ParserLimits] = None,
     on_error: Optional[Callable[[Exception], None]] = None,
-) -> Iterator[Frame]:
+) -> Iterator[ParsedFrame]:
     """Yield each frame of `source` as soon as it is complete. Without `on_error`, a parse error is
     raised after the frames parsed before it have been yielded."""
     return _iter_events(source, "frame", chunk_size, limits, on_error)

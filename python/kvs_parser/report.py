@@ -11,14 +11,14 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from ._kvsparser import FragmentMetadata, Frame, StreamParser, TrackInfo
+from ._kvsparser import FragmentMetadata, KVSStreamParser, ParsedFrame, TrackInfo
 from .errors import ParseError, TruncatedStreamError
 from .iterators import ByteSource, iter_chunks
 
 JAVA_LACING_NAMES = {"none": "NO", "xiph": "XIPH", "ebml": "EBML", "fixed": "FIXED_SIZE"}
 
 
-def frame_record(frame: Frame) -> Dict[str, Any]:
+def frame_record(frame: ParsedFrame) -> Dict[str, Any]:
     return {
         "trackNumber": frame.track_number,
         "timeCode": frame.timecode,
@@ -68,7 +68,7 @@ class _Collector:
     frames: List[Dict[str, Any]] = field(default_factory=list)
     errors: List[ParseError] = field(default_factory=list)
 
-    def on_frame(self, frame: Frame) -> None:
+    def on_frame(self, frame: ParsedFrame) -> None:
         self.frames.append(frame_record(frame))
 
     def on_fragment_end(self, fragment: FragmentMetadata) -> None:
@@ -90,7 +90,7 @@ class _Collector:
 def golden_report(source: ByteSource, file_name: str = "-", chunk_size: int = 64 * 1024) -> Dict[str, Any]:
     """Parse `source` whole and return the golden-file dict for it."""
     collector = _Collector()
-    parser = StreamParser(
+    parser = KVSStreamParser(
         on_frame=collector.on_frame,
         on_fragment_end=collector.on_fragment_end,
         on_error=collector.errors.append,

@@ -13,8 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Deque, Dict, Iterable, Iterator, Optional, Union
 
-from ._kvsparser import Frame, StreamParser
-from .decode.sampler import FpsSampler
+from ._kvsparser import KVSStreamParser, ParsedFrame
+from .decode._sampler import FpsSampler
 from .iterators import ByteSource, iter_chunks
 
 TagValue = Union[str, bytes]
@@ -63,7 +63,7 @@ class FrameSampler:
         return wanted
 
 
-def sample_frames(frames: Iterable[Frame], **criteria: Any) -> Iterator[Frame]:
+def sample_frames(frames: Iterable[ParsedFrame], **criteria: Any) -> Iterator[ParsedFrame]:
     """The frames a FrameSampler(**criteria) keeps, lazily, in order."""
     sampler = FrameSampler(**criteria)
     return (frame for frame in frames if sampler.keep(frame))
@@ -73,7 +73,7 @@ def sample_frames(frames: Iterable[Frame], **criteria: Any) -> Iterator[Frame]:
 class TaggedFrame:
     """A frame with the tags its fragment had sent before it (fragment number, server/producer time...)."""
 
-    frame: Frame
+    frame: ParsedFrame
     tags: Dict[str, TagValue]
 
 
@@ -88,7 +88,7 @@ def iter_tagged_frames(source: ByteSource, chunk_size: int = 64 * 1024) -> Itera
     def on_tags(tags: Any) -> None:
         current["tags"] = {**current["tags"], **{tag.name: tag.value for tag in tags}}
 
-    parser = StreamParser(on_fragment_start=on_start, on_tags=on_tags,
+    parser = KVSStreamParser(on_fragment_start=on_start, on_tags=on_tags,
                           on_frame=lambda frame: ready.append(TaggedFrame(frame, current["tags"])))
     for chunk in iter_chunks(source, chunk_size):
         parser.parse(chunk)

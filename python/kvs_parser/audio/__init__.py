@@ -3,10 +3,10 @@ cameras) decoded with PyAV to numpy, and written as WAV."""
 
 from __future__ import annotations
 
-from .codecs import AudioCodec, audio_codec
-from .decoder import AudioDecoder
-from .read import AudioCollector, AudioTrack, read_audio, select_tracks
-from .wav import write_wav
+from ._codecs import AudioCodec, audio_codec
+from ._decoder import AudioDecoder
+from ._read import AudioCollector, AudioTrack, read_audio, select_tracks
+from ._wav import write_wav
 
 __all__ = [
     "AudioCodec", "AudioCollector", "AudioDecoder", "AudioTrack", "audio_codec", "read_audio", "select_tracks",

@@ -21,8 +21,9 @@ from ..decode import DecodeOptions, FrameDecoder
 from ..emulator import Emulator, SyntheticCamera, read_index
 from ..getmedia import GetMediaClient, StartSelector
 from ..metrics import LatencyRecorder, RateMeter
-from ..source import ProducerClock, write_image
-from ..source import format_ms as ms
+from ..source import ProducerClock
+from ._images import write_image
+from ._status import format_ms as ms
 
 STREAM = "demo-camera"
 

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from ..emulator import Emulator, SyntheticCamera
-from ..source import FrameTimeout, KVSGetMediaFrameSource, SourceEnded, SourceFrame, session_for, write_image
+from ..source import FrameTimeout, KVSGetMediaFrameSource, SourceEnded, SourceFrame
+from ..source._factory import session_for
+from ._images import write_image
 
 START_CHOICES = ("NOW", "EARLIEST")
 

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import BinaryIO, TextIO
 
-from .._kvsparser import FragmentMetadata, FragmentStart, Frame, StreamParser, TrackInfo
+from .._kvsparser import FragmentMetadata, FragmentStart, KVSStreamParser, ParsedFrame, TrackInfo
 from ..errors import ParseError
 from ..iterators import iter_chunks
 from ..report import golden_report
@@ -41,7 +41,7 @@ class Summary:
         self.errors = 0
 
     def read(self, source: BinaryIO) -> int:
-        parser = StreamParser(
+        parser = KVSStreamParser(
             on_fragment_start=self.fragment_start,
             on_tracks=self.tracks,
             on_frame=self.frame,
@@ -62,7 +62,7 @@ class Summary:
         for track in tracks:
             self.out.write(f"|  + {track!r}\n")
 
-    def frame(self, frame: Frame) -> None:
+    def frame(self, frame: ParsedFrame) -> None:
         self.frames_in_fragment += 1
         if self.every_frame or self.frames_in_fragment <= 5:
             self.out.write(f"|  + {frame!r}\n")

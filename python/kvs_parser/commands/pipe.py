@@ -27,10 +27,10 @@ def register(subparsers: Any) -> None:
 
 
 def _file_frames(path: str, writer: Union[LiveMkvWriter, AnnexBWriter]) -> Iterator[Any]:
-    from .._kvsparser import StreamParser
+    from .._kvsparser import KVSStreamParser
 
     ready: list = []
-    parser = StreamParser(on_frame=ready.append, on_tracks=writer.tracks)
+    parser = KVSStreamParser(on_frame=ready.append, on_tracks=writer.tracks)
     with (open(path, "rb") if path != "-" else os.fdopen(os.dup(0), "rb")) as source:
         for chunk in iter_chunks(source):
             parser.parse(chunk)

@@ -18,7 +18,8 @@ from prometheus_client import CollectorRegistry
 
 from ..config import ConfigError, load_config
 from ..metrics import KVSMetrics, MetricsServer
-from ..source import FrameSource, FrameTimeout, SourceEnded, source_from_config, status_line
+from ..source import FrameSource, FrameTimeout, SourceEnded, source_from_config
+from ._status import status_line
 
 Hook = Callable[[str, Any], Any]
 
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"kvs-parser run: {error}", file=sys.stderr)
         return 2
     if args.workers != 0:
-        from ..fleet.cli import run_fleet
+        from ..fleet._cli import run_fleet
 
         stop = threading.Event()
         restore = _stop_on_signals(stop)

@@ -6,15 +6,15 @@ their index; faults (drops, throttling, stalls, corruption, error fragments) are
 
 from __future__ import annotations
 
-from .camera import SyntheticCamera, index_from_timecode, timecode_of
-from .emulator import Emulator
-from .encode import hevc_available
-from .errors import AwsError
-from .faults import Fault, FaultRule
-from .limits import Limits
-from .pattern import draw_index_yuv420p, read_index
-from .scene import SceneSpec, recording
-from .sources import FileMedia, load_file
+from ._camera import SyntheticCamera, index_from_timecode, timecode_of
+from ._emulator import Emulator
+from ._encode import hevc_available
+from ._errors import AwsError
+from ._faults import Fault, FaultRule
+from ._limits import Limits
+from ._pattern import draw_index_yuv420p, read_index
+from ._scene import Scene, SceneSpec, describe_recording, recording, scene_encoder_options
+from ._sources import FileMedia, load_file
 
 __all__ = [
     "AwsError",
@@ -23,13 +23,16 @@ __all__ = [
     "FaultRule",
     "FileMedia",
     "Limits",
+    "Scene",
     "SceneSpec",
     "SyntheticCamera",
+    "describe_recording",
     "draw_index_yuv420p",
     "hevc_available",
     "index_from_timecode",
     "load_file",
     "read_index",
     "recording",
+    "scene_encoder_options",
     "timecode_of",
 ]

@@ -7,10 +7,10 @@ thread can (a worker process here, a Ray actor elsewhere).
 
 from __future__ import annotations
 
-from .fleet import Fleet, default_workers, shard
-from .progress import DeliveryTracker, ResumePoint
-from .ring import FrameRing, RingClosed, RingFrame
-from .runner import CameraRunner, Hook
+from ._fleet import Fleet, default_workers, shard
+from ._progress import DeliveryTracker, ProgressTable, ResumePoint
+from ._ring import FrameRing, RingClosed, RingFrame
+from ._runner import CameraRunner, Hook
 
 __all__ = [
     "CameraRunner",
@@ -18,6 +18,7 @@ __all__ = [
     "Fleet",
     "FrameRing",
     "Hook",
+    "ProgressTable",
     "ResumePoint",
     "RingClosed",
     "RingFrame",

@@ -7,19 +7,19 @@
 
 from __future__ import annotations
 
-from .backoff import RetryPolicy
-from .client import GetMediaClient
-from .connection import ErrorFragment
-from .counters import GetMediaCounters
-from .errors import (
+from .._aws.backoff import RetryPolicy
+from .._aws.errors import (
     GetMediaError,
     InvalidArgumentError,
     NotAuthorizedError,
     RetriesExhaustedError,
     StreamNotFoundError,
 )
-from .selector import StartSelector
-from .stream import GetMediaStream, Reset
+from ._client import GetMediaClient
+from ._connection import ErrorFragment
+from ._counters import GetMediaCounters
+from ._selector import StartSelector
+from ._stream import GetMediaStream, Reset
 
 __all__ = [
     "ErrorFragment",

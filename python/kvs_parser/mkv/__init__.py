@@ -6,8 +6,8 @@ the native extension nor PyAV.
 
 from __future__ import annotations
 
-from .blocks import Frame, Lacing, block_group, encode_block, simple_block
-from .ebml import (
+from ._blocks import Block, Lacing, block_group, encode_block, simple_block
+from ._ebml import (
     binary_element,
     element,
     element_header,
@@ -21,8 +21,8 @@ from .ebml import (
     uint_element,
     unknown_size,
 )
-from .ids import Id
-from .kvs import (
+from ._ids import Id
+from ._kvs import (
     TAG_CONTINUATION_TOKEN,
     TAG_ERROR_CODE,
     TAG_ERROR_ID,
@@ -44,7 +44,7 @@ from .kvs import (
     start_tags,
     tags_element,
 )
-from .tracks import CODEC_IDS, TRACK_TYPE_AUDIO, TRACK_TYPE_VIDEO, TrackSpec, track_entry, tracks_element
+from ._tracks import CODEC_IDS, TRACK_TYPE_AUDIO, TRACK_TYPE_VIDEO, TrackSpec, track_entry, tracks_element
 
 __all__ = [
     "CODEC_IDS",
@@ -61,9 +61,9 @@ __all__ = [
     "TAG_SERVER_TIMESTAMP",
     "TRACK_TYPE_AUDIO",
     "TRACK_TYPE_VIDEO",
+    "Block",
     "FragmentInfo",
     "FragmentWriter",
-    "Frame",
     "Id",
     "Lacing",
     "TrackSpec",

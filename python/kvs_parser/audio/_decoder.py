@@ -1,0 +1,42 @@
+"""One audio track's frames to 16-bit PCM numpy arrays, with PyAV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, List
+
+from .._extras import missing_extra
+
+try:
+    import av
+    import numpy as np
+except ImportError as error:
+    raise missing_extra("decode", error) from error
+
+from ._codecs import AudioCodec
+
+
+@dataclass
+class AudioDecoder:
+    """`decode(bytes)` returns int16 samples shaped (n, channels); every codec ends up as packed s16."""
+
+    codec: AudioCodec
+    _context: Any = field(init=False, repr=False)
+    _resampler: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        context = av.CodecContext.create(self.codec.decoder, "r")
+        context.sample_rate = self.codec.sample_rate
+        context.layout = "mono" if self.codec.channels == 1 else "stereo" if self.codec.channels == 2 else None
+        if self.codec.extradata:
+            context.extradata = self.codec.extradata
+        self._context = context
+        layout = "mono" if self.codec.channels == 1 else "stereo"
+        self._resampler = av.AudioResampler(format="s16", layout=layout, rate=self.codec.sample_rate)
+
+    def decode(self, data: bytes) -> np.ndarray:
+        out: List[np.ndarray] = []
+        for frame in self._context.decode(av.Packet(data)):
+            for converted in self._resampler.resample(frame):
+                out.append(converted.to_ndarray().reshape(-1, self.codec.channels))
+        return np.concatenate(out) if out else np.zeros((0, self.codec.channels), dtype=np.int16)

@@ -1,0 +1,48 @@
+"""Still images from decoded frames with PyAV's own encoders (mjpeg, png): no imaging dependency."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Union
+
+from .._extras import missing_extra
+
+try:
+    import av
+    import numpy as np
+except ImportError as error:
+    raise missing_extra("decode", error) from error
+
+IMAGE_FORMATS = ("jpg", "png")
+
+# ndarray layout -> PyAV frame format
+_LAYOUTS = {"rgb24": "rgb24", "bgr24": "bgr24", "gray": "gray"}
+
+
+def encode_image(image: np.ndarray, fmt: str = "jpg", pixel_format: str = "rgb24") -> bytes:
+    """`image` (rgb24, bgr24 or gray ndarray) as JPEG or PNG bytes."""
+    if fmt not in IMAGE_FORMATS:
+        raise ValueError(f"image format must be one of {IMAGE_FORMATS}, not {fmt!r}")
+    if pixel_format not in _LAYOUTS:
+        raise ValueError(f"cannot write {pixel_format} pictures as images (use rgb24, bgr24 or gray)")
+    picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=_LAYOUTS[pixel_format])
+    if fmt == "jpg":
+        codec, target = "mjpeg", "yuvj420p"  # full-range YUV, what JPEG viewers expect
+    else:
+        codec, target = "png", "gray" if pixel_format == "gray" else "rgb24"
+    encoder = av.CodecContext.create(codec, "w")
+    encoder.width, encoder.height = picture.width, picture.height
+    encoder.pix_fmt = target
+    encoder.time_base = Fraction(1, 25)
+    packets = encoder.encode(picture.reformat(format=target)) + encoder.encode(None)
+    return b"".join(bytes(p) for p in packets)
+
+
+def write_image(image: np.ndarray, path: Union[str, Path], pixel_format: str = "rgb24") -> Path:
+    """Writes JPEG or PNG, chosen by the file's suffix (.jpg/.jpeg or .png)."""
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    fmt = "jpg" if suffix == "jpeg" else suffix
+    path.write_bytes(encode_image(image, fmt, pixel_format))
+    return path

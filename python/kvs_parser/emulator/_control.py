@@ -1,0 +1,67 @@
+"""kinesisvideo control plane: GetDataEndpoint, DescribeStream, ListStreams, CreateStream, DeleteStream."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict
+
+from ._errors import AwsError
+from ._store import Stream
+from ._wire import JsonResponse, Request
+
+if TYPE_CHECKING:
+    from ._emulator import Emulator
+
+API_NAMES = frozenset(
+    {"PUT_MEDIA", "GET_MEDIA", "LIST_FRAGMENTS", "GET_MEDIA_FOR_FRAGMENT_LIST",
+     "GET_HLS_STREAMING_SESSION_URL", "GET_DASH_STREAMING_SESSION_URL", "GET_CLIP", "GET_IMAGES"}
+)
+
+
+def stream_info(stream: Stream) -> Dict[str, Any]:
+    return {
+        "DeviceName": "kvs-parser-emulator",
+        "StreamName": stream.name,
+        "StreamARN": stream.arn,
+        "MediaType": stream.media_type,
+        "Version": "1",
+        "Status": "ACTIVE",
+        "CreationTime": stream.creation_time,
+        "DataRetentionInHours": 24,
+    }
+
+
+def get_data_endpoint(emu: Emulator, request: Request) -> JsonResponse:
+    if request.body.get("APIName") not in API_NAMES:
+        raise AwsError("InvalidArgumentException", f"bad APIName {request.body.get('APIName')!r}")
+    emu.limit_tracker.admit_endpoint_call(emu.get_stream(request.body).name)
+    return JsonResponse({"DataEndpoint": emu.endpoint_url})
+
+
+def describe_stream(emu: Emulator, request: Request) -> JsonResponse:
+    return JsonResponse({"StreamInfo": stream_info(emu.get_stream(request.body))})
+
+
+def list_streams(emu: Emulator, request: Request) -> JsonResponse:
+    condition = request.body.get("StreamNameCondition") or {}
+    prefix = condition.get("ComparisonValue", "")
+    streams = sorted((s for s in emu.streams() if s.name.startswith(prefix)), key=lambda s: s.name)
+    start = int(request.body.get("NextToken") or 0)
+    limit = int(request.body.get("MaxResults") or 10000)
+    page = streams[start : start + limit]
+    body: Dict[str, Any] = {"StreamInfoList": [stream_info(s) for s in page]}
+    if start + limit < len(streams):
+        body["NextToken"] = str(start + limit)
+    return JsonResponse(body)
+
+
+def create_stream(emu: Emulator, request: Request) -> JsonResponse:
+    name = request.body.get("StreamName")
+    if not name:
+        raise AwsError("InvalidArgumentException", "StreamName is required")
+    stream = emu.add_empty_stream(name, media_type=request.body.get("MediaType") or "video/h264")
+    return JsonResponse({"StreamARN": stream.arn})
+
+
+def delete_stream(emu: Emulator, request: Request) -> JsonResponse:
+    emu.remove_stream(emu.get_stream(request.body).name)
+    return JsonResponse({})

@@ -1,0 +1,238 @@
+"""The Emulator: streams, fault plan and limits behind a local HTTP endpoint that boto3 talks to."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from typing import Any, Dict, List, Optional, Sequence, Set, Union
+
+from ..mkv import Block, FragmentWriter, TrackSpec, start_tags
+from ._camera import SyntheticCamera
+from ._errors import AwsError
+from ._faults import Fault, FaultPlan, FaultRule
+from ._hls import HlsSessions
+from ._limits import Limits, LimitTracker
+from ._live import LiveFeeder
+from ._replay import ReplayFeeder
+from ._routes import ROUTES
+from ._server import EmulatorHTTPServer
+from ._sources import FileMedia, load_file
+from ._store import FRAGMENT_NUMBER_BASE, FRAGMENT_NUMBER_STEP, Stream, now_ms
+
+ACCOUNT = "123456789012"
+
+
+class Emulator:
+    """A local KVS endpoint. Use as a context manager; `endpoint_url` is what boto3 gets.
+
+    >>> with Emulator() as emu:
+    ...     emu.add_live_stream("cam", SyntheticCamera(fps=30))
+    ...     client = boto3.client("kinesis-video-media", endpoint_url=emu.endpoint_url, ...)
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        limits: Optional[Limits] = None,
+        region: str = "us-west-2",
+        allowed_access_keys: Optional[Set[str]] = None,
+    ) -> None:
+        self.host, self.port, self.region = host, port, region
+        self.limits = limits or Limits()
+        self.limit_tracker = LimitTracker(self.limits)
+        self.allowed_access_keys = allowed_access_keys  # None: any signed request is accepted
+        self.faults = FaultPlan()
+        self.hls = HlsSessions()
+        self.stopping = threading.Event()
+        self._streams: Dict[str, Stream] = {}
+        self._feeders: Dict[str, Union[LiveFeeder, ReplayFeeder]] = {}
+        self._lock = threading.Lock()
+        self._numbers = itertools.count()
+        self._httpd: Optional[EmulatorHTTPServer] = None
+        self._thread: Optional[threading.Thread] = None
+
+    # -- lifecycle --
+    def start(self) -> Emulator:
+        self._httpd = EmulatorHTTPServer((self.host, self.port), self, ROUTES)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="kvs-emu-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stops producers, ends every response, closes every connection and joins every thread."""
+        self.stopping.set()
+        for feeder in list(self._feeders.values()):
+            feeder.join()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.cut_connections()
+            self._httpd.server_close()  # joins the handler threads (block_on_close)
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # -- streams --
+    def _new_stream(self, name: str, tracks: tuple, live: bool, media_type: str = "video/h264") -> Stream:
+        if not re.fullmatch(r"[a-zA-Z0-9_.-]{1,256}", name):
+            raise AwsError("InvalidArgumentException", f"bad stream name {name!r}")
+        with self._lock:
+            if name in self._streams:
+                raise AwsError("ResourceInUseException", f"stream {name} exists")
+            arn = f"arn:aws:kinesisvideo:{self.region}:{ACCOUNT}:stream/{name}/{now_ms()}"
+            stream = Stream(name, arn, tracks, live, media_type)
+            self._streams[name] = stream
+            return stream
+
+    def next_fragment_number(self) -> int:
+        return FRAGMENT_NUMBER_BASE + next(self._numbers) * FRAGMENT_NUMBER_STEP
+
+    def add_empty_stream(self, name: str, media_type: str = "video/h264") -> Stream:
+        """A stream with no producer (what CreateStream makes): GetMedia on it waits for data."""
+        return self._new_stream(name, (), live=True, media_type=media_type)
+
+    def add_file_stream(
+        self, name: str, path: str, *, min_fragment_ms: int = 0, server_start_ms: Optional[int] = None,
+    ) -> Stream:
+        """A finished stream made of `path` cut into fragments at keyframes; GetMedia ends after the last."""
+        media = load_file(path, min_fragment_ms)
+        return self.add_frames_stream(name, media.tracks, media.fragments, server_start_ms=server_start_ms)
+
+    def add_frames_stream(
+        self, name: str, tracks: Sequence[TrackSpec], fragments: Sequence[Sequence[Block]], *,
+        server_start_ms: Optional[int] = None, media_type: str = "video/h264",
+    ) -> Stream:
+        """A finished stream of the given fragments (block timecodes in ms from the stream start), e.g.
+        audio-only tracks as Amazon Connect writes them; GetMedia ends after the last."""
+        stream = self._new_stream(name, tuple(tracks), live=False, media_type=media_type)
+        base = (now_ms() // 1000 - 60) * 1000 if server_start_ms is None else server_start_ms
+        for frames in fragments:
+            first = frames[0].timecode
+            # Producer clock 1 s behind the server: whole seconds, as botocore sends timestamps.
+            fragment = stream.begin_fragment(self.next_fragment_number(), base + first - 1000, first)
+            fragment.server_ms = base + first
+            for frame in frames:
+                stream.append_frame(fragment, frame)
+            stream.end_fragment(fragment, self.fragment_size(stream, fragment.seq))
+        stream.close()
+        return stream
+
+    def add_live_stream(self, name: str, camera: SyntheticCamera) -> Stream:
+        """A stream fed in real time by `camera`, frame by frame, until the emulator closes."""
+        stream = self._new_stream(name, (camera.track(),), live=True)
+        feeder = LiveFeeder(stream, camera, self.next_fragment_number, self.fragment_size)
+        with self._lock:
+            self._feeders[name] = feeder
+        feeder.start()
+        return stream
+
+    def add_replay_stream(
+        self, name: str, recording: Union[str, FileMedia], *, min_fragment_ms: int = 0, passes: Optional[int] = None,
+    ) -> Stream:
+        """A live stream replaying a recording (a path, or media already loaded with `load_file`, which
+        many streams can share): looping, each frame released at its own timestamp, each pass with new
+        fragments and fresh producer and server timestamps. `passes`: stop after that many (None: never)."""
+        media = recording if isinstance(recording, FileMedia) else load_file(recording, min_fragment_ms)
+        video = next(t for t in media.tracks if t.codec_id.startswith("V_"))
+        media_type = "video/h265" if video.codec_id == "V_MPEGH/ISO/HEVC" else "video/h264"
+        stream = self._new_stream(name, media.tracks, live=True, media_type=media_type)
+        feeder = ReplayFeeder(stream, media, self.next_fragment_number, self.fragment_size, passes)
+        with self._lock:
+            self._feeders[name] = feeder
+        feeder.start()
+        return stream
+
+    def remove_stream(self, name: str) -> None:
+        with self._lock:
+            stream = self._streams.pop(name, None)
+            feeder = self._feeders.pop(name, None)
+        if feeder is not None:
+            feeder.join()
+        if stream is not None:
+            stream.deleted = True
+            stream.close()
+
+    def stream(self, name: str) -> Stream:
+        with self._lock:
+            found = self._streams.get(name)
+        if found is None:
+            raise AwsError("ResourceNotFoundException", f"stream {name} not found")
+        return found
+
+    def streams(self) -> List[Stream]:
+        with self._lock:
+            return list(self._streams.values())
+
+    def get_stream(self, body: Dict[str, Any]) -> Stream:
+        """The stream a request names by StreamName or StreamARN."""
+        name = body.get("StreamName")
+        arn = body.get("StreamARN")
+        if not name and not arn:
+            raise AwsError("InvalidArgumentException", "StreamName or StreamARN is required")
+        if name:
+            return self.stream(name)
+        match = next((s for s in self.streams() if s.arn == arn), None)
+        if match is None:
+            raise AwsError("ResourceNotFoundException", f"stream {arn} not found")
+        return match
+
+    def stream_key(self, body: Dict[str, Any], query: Dict[str, str]) -> str:
+        """The stream name fault rules match against ('' when the call names none)."""
+        if body.get("StreamName"):
+            return str(body["StreamName"])
+        if body.get("StreamARN"):
+            return str(body["StreamARN"]).split("/")[1] if "/" in str(body["StreamARN"]) else ""
+        session = self.hls.sessions.get(query.get("SessionToken", ""))
+        return session.stream if session else ""
+
+    def writer(self, stream: Stream) -> FragmentWriter:
+        return FragmentWriter(stream.tracks, known_cluster_size=True)
+
+    def fragment_size(self, stream: Stream, seq: int) -> int:
+        fragment = stream.fragment_at(seq)
+        if fragment is None:
+            return 0
+        return len(self.writer(stream).fragment(fragment.frames, start_tags(fragment.info)))
+
+    # -- faults and auth --
+    def inject(
+        self, fault: Fault, *, operation: str = "GetMedia", stream: Optional[str] = None,
+        on_call: Optional[int] = None, times: Optional[int] = 1,
+    ) -> FaultRule:
+        """Applies `fault` to calls of `operation` (on `stream`, or any): the `on_call`-th one (1-based,
+        counting every call since the emulator started), else the next `times` calls (None: all)."""
+        return self.faults.add(FaultRule(fault, operation, stream, on_call, times))
+
+    def throttle(self, stream: Optional[str] = None, *, operation: str = "GetMedia",
+                 on_call: Optional[int] = None, times: Optional[int] = 1) -> FaultRule:
+        return self.inject(Fault(error="ClientLimitExceededException"), operation=operation, stream=stream,
+                           on_call=on_call, times=times)
+
+    def call_count(self, operation: str, stream: str) -> int:
+        return self.faults.call_count(operation, stream)
+
+    def check_authorization(self, header: str, pattern: re.Pattern[str]) -> None:
+        if not header.startswith("AWS4-HMAC-SHA256"):
+            raise AwsError("NotAuthorizedException", "request is not signed")
+        match = pattern.search(header)
+        allowed = self.allowed_access_keys
+        if allowed is not None and (match is None or match.group(1) not in allowed):
+            raise AwsError("NotAuthorizedException", "unknown access key")
+
+
+

@@ -1,0 +1,156 @@
+"""The HTTP side: a threading server on 127.0.0.1 that routes rest-json POSTs and HLS GETs.
+
+Every open connection is tracked so that shutdown can cut streaming and idle keep-alive connections
+and then join every handler thread (ThreadingHTTPServer with block_on_close).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import socket
+import sys
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any, Callable, Dict, Set, Tuple
+from urllib.parse import parse_qsl, urlsplit
+
+from ._body import BodySender, ConnectionDropped
+from ._errors import AwsError
+from ._wire import BytesResponse, JsonResponse, Request, Response, StreamResponse
+
+if TYPE_CHECKING:
+    from ._emulator import Emulator
+
+LOG = logging.getLogger("kvs_parser.emulator")
+Handler = Callable[["Emulator", Request], Response]
+Routes = Dict[Tuple[str, str], Tuple[str, Handler]]
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = False
+    block_on_close = True
+    allow_reuse_address = True
+
+    def __init__(self, address: Tuple[str, int], emulator: Emulator, routes: Routes):
+        self.emulator = emulator
+        self.routes = routes
+        self.connections: Set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _RequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client resetting an idle keep-alive connection (FFmpeg's HLS reader does when it closes) is
+        not an error worth a traceback on stderr."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+    def cut_connections(self) -> None:
+        with self.connections_lock:
+            for connection in list(self.connections):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: EmulatorHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def log_message(self, format: str, *args: object) -> None:
+        LOG.debug("%s " + format, self.address_string(), *args)
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def _dispatch(self, method: str) -> None:
+        request_id = str(uuid.uuid4())
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        emulator = self.server.emulator
+        route = self.server.routes.get((method, url.path))
+        try:
+            if route is None:
+                raise AwsError("InvalidArgumentException", f"unknown operation {method} {url.path}", 404)
+            operation, handler = route
+            body = json.loads(raw or b"{}") if method == "POST" else {}
+            if not isinstance(body, dict):
+                raise AwsError("InvalidArgumentException", "request body is not a JSON object")
+            request = Request(operation, body, dict(parse_qsl(url.query)))
+            if method == "POST":
+                emulator.check_authorization(self.headers.get("Authorization", ""), _CREDENTIAL)
+            request.fault = emulator.faults.on_call(operation, emulator.stream_key(body, request.query))
+            if request.fault is not None and request.fault.error:
+                raise AwsError(request.fault.error, "injected fault")
+            response = handler(emulator, request)
+        except AwsError as error:
+            self._send(*error.response(request_id))
+            return
+        except (ValueError, KeyError, TypeError) as error:
+            self._send(*AwsError("InvalidArgumentException", str(error)).response(request_id))
+            return
+        if isinstance(response, StreamResponse):
+            self._stream(response, request, request_id)
+        elif isinstance(response, BytesResponse):
+            self._send(200, {"Content-Type": response.content_type}, response.data)
+        else:
+            assert isinstance(response, JsonResponse)
+            headers = {"Content-Type": "application/json", "x-amzn-RequestId": request_id}
+            self._send(response.status, headers, json.dumps(response.body).encode())
+
+    def _send(self, status: int, headers: Dict[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _stream(self, response: StreamResponse, request: Request, request_id: str) -> None:
+        sender = BodySender(self.wfile, request.fault, self.server.emulator.stopping)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("x-amzn-RequestId", request_id)
+            self.end_headers()
+            for piece in response.pieces:
+                sender.send(piece)
+            sender.finish()
+        except ConnectionDropped:
+            self._abort()
+        except OSError:  # the client went away
+            self.close_connection = True
+        finally:
+            close = getattr(response.pieces, "close", None)
+            if close is not None:
+                close()
+            response.on_close()
+
+    def _abort(self) -> None:
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

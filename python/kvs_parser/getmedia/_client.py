@@ -1,0 +1,63 @@
+"""GetMediaClient: boto3 clients for an account and region, handing out GetMediaStreams."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .._aws.backoff import RetryPolicy
+from .._aws.endpoint import EndpointResolver, client_config, make_session, stream_ref
+from .._aws.pacing import RequestPacer
+from ._selector import StartSelector
+from ._stream import GetMediaStream
+
+
+class GetMediaClient:
+    """Owns the boto3 clients (closed by close() / the with block); streams share its endpoint cache.
+
+    >>> with GetMediaClient(region_name="us-west-2") as client:
+    ...     for frame in client.stream("cam", start=StartSelector.now()).frames(): ...
+    """
+
+    def __init__(
+        self,
+        session: Any = None,
+        *,
+        region_name: Optional[str] = None,
+        endpoint_url: Optional[str] = None,
+        profile_name: Optional[str] = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen
+        pacer: Optional[RequestPacer] = None,
+    ) -> None:
+        """`session`: a boto3 Session (default: a new one, credentials from the usual chain);
+        `endpoint_url`: the kinesisvideo control-plane endpoint (e.g. a local emulator);
+        `read_timeout`: silence after which a connection counts as lost and is resumed;
+        `pacer`: keeps GetDataEndpoint/GetMedia under the per-stream TPS limits (default: one of this
+        client's own; pass `other_client.pacer` so clients of one process share one)."""
+        self.retry = retry
+        self.pacer = pacer if pacer is not None else RequestPacer()
+        self.resolver = EndpointResolver(make_session(session, profile_name), endpoint_url, region_name,
+                                         client_config(connect_timeout, read_timeout), pacer=self.pacer)
+
+    def stream(
+        self,
+        stream_name: Optional[str] = None,
+        *,
+        stream_arn: Optional[str] = None,
+        start: StartSelector = StartSelector("NOW"),  # noqa: B008 - frozen
+        retry: Optional[RetryPolicy] = None,
+        **options: Any,
+    ) -> GetMediaStream:
+        """A stream (not connected until read); `options` are GetMediaStream's keyword arguments."""
+        return GetMediaStream(self.resolver, stream_ref(stream_name, stream_arn), start,
+                              retry=retry or self.retry, **options)
+
+    def close(self) -> None:
+        self.resolver.close()
+
+    def __enter__(self) -> GetMediaClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,69 @@
+"""Frame sources from cameras.yaml: one per camera, GetMedia or HLS as its playback.mode says."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+import boto3
+
+from ._base import FrameSource
+from ._getmedia import KVSGetMediaFrameSource
+from ._hls import KVSHLSFrameSource
+from ._options import retry_policy
+
+if TYPE_CHECKING:  # cameras.yaml and metrics are the [app] extra, imported when a config is used
+    from ..config import AppConfig, CameraConfig
+    from ..metrics import KVSMetrics
+
+log = logging.getLogger(__name__)
+
+FrameSourceType = Union[KVSGetMediaFrameSource, KVSHLSFrameSource]
+
+# An endpoint override (the emulator) still needs a signing region and credentials.
+EMULATOR_REGION = "us-east-1"
+
+
+def session_for(endpoint_url: Optional[str], region: Optional[str], session: Any = None) -> Any:
+    """`session`, or a new boto3 Session; for an endpoint override without credentials, placeholder ones
+    (an emulator checks none, and a real endpoint rejects them with a clear NotAuthorized)."""
+    if session is not None:
+        return session
+    session = boto3.Session(region_name=region)
+    if endpoint_url and session.get_credentials() is None:
+        log.info("no AWS credentials found; using placeholders for %s", endpoint_url)
+        session = boto3.Session(aws_access_key_id="kvs-parser", aws_secret_access_key="kvs-parser",
+                                region_name=region or session.region_name or EMULATOR_REGION)
+    return session
+
+
+def source_from_config(
+    app: AppConfig, camera: CameraConfig, *, metrics: Optional[KVSMetrics] = None, session: Any = None,
+) -> FrameSource:
+    """A started-when-you-say source for `camera`, with the file's region, endpoint and output merged in."""
+    from ..config import PlaybackMode
+
+    output = app.output_for(camera)
+    region = app.region_for(camera)
+    endpoint_url = app.endpoint_for(camera)
+    if endpoint_url and region is None:
+        region = EMULATOR_REGION
+    playback = camera.playback
+    getmedia = playback.getmedia
+    common: dict[str, Any] = dict(
+        stream_name=camera.kvs_stream_name, stream_arn=camera.kvs_stream_arn, region=region,
+        start_selector=getmedia.start_selector, session=session_for(endpoint_url, region, session),
+        endpoint_url=endpoint_url, decode_options=output.decode_options(camera.fps_target),
+        queue_max_size=getmedia.frame_queue.max_size, queue_policy=getmedia.frame_queue.policy,
+        queue_timeout=getmedia.frame_queue.timeout_seconds, metrics=metrics,
+        retry=retry_policy(getmedia.reconnect_delay_seconds, getmedia.max_reconnect_attempts,
+                           unbounded=getmedia.max_reconnect_attempts is None),
+    )
+    if playback.mode is PlaybackMode.HLS:
+        if output.decode_backend != "pyav":
+            log.warning("camera %s: HLS decodes with PyAV; decode_backend %r is ignored", camera.id,
+                        output.decode_backend)
+        return KVSHLSFrameSource(camera.id, **common)
+    return KVSGetMediaFrameSource(camera.id, **common, backend=output.decode_backend,
+                                  max_fragment_age_seconds=getmedia.max_fragment_age_seconds,
+                                  chunk_size=getmedia.chunk_size)

@@ -1,0 +1,151 @@
+"""KVSGetMediaFrameSource: GetMedia -> native parser -> decoder -> queue, on one reader thread."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from ..decode import BackendRegistry, DecodeOptions, FrameDecoder
+from ..getmedia import GetMediaClient, GetMediaStream, RetryPolicy
+from ..queue import QueuePolicy
+from ._base import FrameSource
+from ._options import StartSpec, as_start_selector, merge_decode_options
+from ._timing import ProducerClock, now_ms
+
+if TYPE_CHECKING:
+    from ..metrics import KVSMetrics
+
+PUBLISH_INTERVAL = 0.25  # seconds between counter updates from the reader thread
+
+
+class KVSGetMediaFrameSource(FrameSource):
+    """Decoded frames of one KVS stream read live with GetMedia, milliseconds behind the producer.
+
+    >>> with KVSGetMediaFrameSource("door", stream_name="front-door", region="eu-west-1") as source:
+    ...     ok, image = source.read_frame()          # OpenCV style, bgr24 by default
+    ...     frame = source.read(timeout=2.0)         # SourceFrame: image, pts_ms, latency_ms, ...
+
+    ``session``: a boto3 Session (default: the usual credential chain); ``endpoint_url``: a kinesisvideo
+    endpoint instead of AWS (e.g. the emulator). ``max_fragment_age_seconds`` skips fragments already that
+    old when they arrive (a backlog after a reconnect). ``follow=False`` ends at the end of the data.
+    """
+
+    def __init__(
+        self,
+        camera_id: str,
+        stream_name: Optional[str] = None,
+        stream_arn: Optional[str] = None,
+        region: Optional[str] = None,
+        start_selector: StartSpec = "NOW",
+        *,
+        session: Any = None,
+        endpoint_url: Optional[str] = None,
+        decode_options: Optional[DecodeOptions] = None,
+        pixel_format: Optional[str] = None,
+        width: Optional[int] = None,
+        height: Optional[int] = None,
+        fps_target: Optional[float] = None,
+        keyframes_only: Optional[bool] = None,
+        backend: str = "pyav",
+        device: Optional[int] = None,
+        backend_registry: Optional[BackendRegistry] = None,
+        queue_max_size: int = 30,
+        queue_policy: Union[QueuePolicy, str] = QueuePolicy.DROP_OLDEST,
+        queue_timeout: Optional[float] = 1.0,
+        metrics: Optional[KVSMetrics] = None,
+        retry: Optional[RetryPolicy] = None,
+        max_fragment_age_seconds: Optional[float] = None,
+        chunk_size: int = 64 * 1024,
+        follow: bool = True,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+    ) -> None:
+        super().__init__(camera_id, queue_max_size=queue_max_size, queue_policy=queue_policy,
+                         queue_timeout=queue_timeout, metrics=metrics)
+        if bool(stream_name) == bool(stream_arn):
+            raise ValueError("give exactly one of stream_name and stream_arn")
+        self.stream_name, self.stream_arn, self.region = stream_name, stream_arn, region
+        self.start_selector = as_start_selector(start_selector)
+        self.decode_options = merge_decode_options(decode_options, pixel_format=pixel_format, width=width,
+                                                   height=height, fps_target=fps_target,
+                                                   keyframes_only=keyframes_only, device=device)
+        self._session, self._endpoint_url = session, endpoint_url
+        self._backend, self._registry = backend, backend_registry
+        self._retry = retry or RetryPolicy()
+        self._max_age_ms = None if max_fragment_age_seconds is None else max_fragment_age_seconds * 1000
+        self._chunk_size, self._follow = chunk_size, follow
+        self._timeouts = (connect_timeout, read_timeout)
+        self._stream: Optional[GetMediaStream] = None
+        # Checked now, so a bad backend name fails in the constructor rather than on the reader thread.
+        FrameDecoder(self.decode_options, backend, backend_registry).close()
+
+    def _interrupt(self) -> None:
+        with self._lock:
+            stream = self._stream
+        if stream is not None:
+            stream.stop(timeout=0)  # wakes the blocked socket read; our own thread is joined by stop()
+
+    def _produce(self) -> None:
+        decoder = FrameDecoder(self.decode_options, self._backend, self._registry)
+        clock = ProducerClock()
+        stale = _StaleFragments(self._max_age_ms)
+
+        def emit_all(pictures: list) -> None:
+            for picture in pictures:
+                self._emit(picture, clock.producer_time_ms(picture))
+
+        client = GetMediaClient(self._session, region_name=self.region, endpoint_url=self._endpoint_url,
+                                connect_timeout=self._timeouts[0], read_timeout=self._timeouts[1],
+                                retry=self._retry)
+        try:
+            stream = client.stream(self.stream_name, stream_arn=self.stream_arn, start=self.start_selector,
+                                   on_tracks=lambda tracks: emit_all(decoder.update_tracks(tracks)),
+                                   read_size=self._chunk_size, follow=self._follow)
+            with self._lock:
+                self._stream = stream
+            if self._stopping.is_set():
+                return
+            next_publish = time.monotonic() + PUBLISH_INTERVAL
+            for frame in stream.frames():
+                if stale.skip(frame):
+                    continue
+                clock.note(frame)
+                emit_all(decoder.decode(frame))
+                if self._stopping.is_set():
+                    break
+                if time.monotonic() >= next_publish:
+                    next_publish = time.monotonic() + PUBLISH_INTERVAL
+                    self._publish_from(stream, decoder, stale)
+            if not self._stopping.is_set():
+                emit_all(decoder.flush())  # the end of the data: pictures the decoder still holds
+            self._publish_from(stream, decoder, stale)
+        finally:
+            decoder.close()
+            client.close()
+
+    def _publish_from(self, stream: GetMediaStream, decoder: FrameDecoder, stale: _StaleFragments) -> None:
+        counters, stats = stream.counters, decoder.stats
+        self._set_counters(bytes=counters.bytes, parse_errors=counters.parse_errors,
+                           decode_errors=stats.decode_errors, connection_resets=counters.resets,
+                           frames_sampled_out=stats.frames_sampled_out, frames_stale=stale.frames,
+                           millis_behind_now=counters.millis_behind_now)
+
+
+class _StaleFragments:
+    """Decides once per fragment (at its first frame) whether it is too old to deliver."""
+
+    def __init__(self, max_age_ms: Optional[float]) -> None:
+        self.max_age_ms = max_age_ms
+        self.frames = 0
+        self._fragment: Optional[str] = None
+        self._skipping = False
+
+    def skip(self, frame: Any) -> bool:
+        if self.max_age_ms is None:
+            return False
+        if frame.fragment_number != self._fragment:
+            self._fragment = frame.fragment_number
+            produced = frame.producer_timestamp_ms
+            self._skipping = produced is not None and now_ms() - produced > self.max_age_ms
+        self.frames += self._skipping
+        return self._skipping
