@@ -77,7 +77,7 @@ files = {n for n in names if n and not n.endswith("/")}
 allowed_sdist = re.compile(
     r"(pyproject\.toml|CMakeLists\.txt|README\.md|LICENSE|PKG-INFO|cmake/[^/]+\.cmake\.in"
     r"|cpp/(include/kvs_parser|src|bindings|tests|tests/consumer)/[^/]+\.(h|c|cc|cmake|txt)"
-    r"|examples/[^/]+\.c|python/kvs_parser/.+\.(py|pyi)|python/kvs_parser/py\.typed|tests/.+\.py)"
+    r"|examples/[^/]+\.(c|py)|python/kvs_parser/.+\.(py|pyi)|python/kvs_parser/py\.typed|tests/.+\.py)"
 )
 problems += [f"sdist: not on the allow-list: {n}" for n in sorted(files) if not allowed_sdist.fullmatch(n)]
 for needed in ("pyproject.toml", "CMakeLists.txt", "LICENSE", "README.md", "cpp/src/c_api.cc",
@@ -117,8 +117,9 @@ PY
 SUITE="$WORK/suite"
 mkdir -p "$SUITE"
 cp -R "$ROOT/tests" "$SUITE/tests"
+cp -R "$ROOT/examples" "$SUITE/examples"  # tests/test_examples.py runs them against the installed wheel
 cp "$ROOT/pyproject.toml" "$SUITE/pyproject.toml"
-find "$SUITE/tests" -name __pycache__ -prune -exec rm -rf {} +
+find "$SUITE/tests" "$SUITE/examples" -name __pycache__ -prune -exec rm -rf {} +
 
 step "fresh venv: the repaired wheel, then the test suite from $SUITE"
 "$PYTHON" -m venv "$WORK/wheel-venv"

@@ -221,6 +221,33 @@ def test_models_are_frozen_and_round_trip() -> None:
         config.cameras[0].fps_target = 3  # type: ignore[misc]
 
 
+def test_latin1_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cameras.yaml"
+    path.write_bytes("cameras:\n  - {id: caf\u00e9, kvs_stream_name: s}\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(path) in str(caught.value) and "not UTF-8" in str(caught.value) and "save the file as UTF-8" in str(
+        caught.value)
+
+
+@pytest.mark.parametrize("block", ["{type: kvs_parser}", "{type: KVS_PARSER}", "{}"])
+def test_seed_parser_block_kvs_parser_is_accepted(tmp_path: Path, block: str) -> None:
+    config = load_config(write(tmp_path, f"cameras:\n  - {{id: a, kvs_stream_name: s, playback: "
+                                         f"{{getmedia: {{parser: {block}}}}}}}\n"))
+    assert config.cameras[0].playback.getmedia.parser.type == "kvs_parser"
+
+
+@pytest.mark.parametrize(("kind", "advice"), [("gstreamer", "kvs-parser pipe STREAM | gst-launch-1.0"),
+                                              ("custom", "--hook module:function"),
+                                              ("ffmpeg", "use type: kvs_parser")])
+def test_seed_parser_block_others_say_what_to_use(tmp_path: Path, kind: str, advice: str) -> None:
+    parser = f"{{getmedia: {{parser: {{type: {kind}}}}}}}"
+    error = camera_error(tmp_path, f"{{id: cam7, kvs_stream_name: s, playback: {parser}}}")
+    [problem] = error.problems
+    assert (problem.camera_id, problem.field) == ("cam7", "playback.getmedia.parser.type")
+    assert advice in problem.message and "type: kvs_parser" in problem.message
+
+
 def test_nvdec_output_settings_are_checked_when_the_file_is_read() -> None:
     from kvs_parser.config import OutputConfig
 

@@ -98,7 +98,9 @@ def test_following_the_live_edge_through_a_producer_pause(emu: Emulator) -> None
 def test_pacing_keeps_many_readers_under_the_tps_limits(emu: Emulator) -> None:
     emu.add_live_stream("done-2", camera(max_frames=20))
     assert emu.stream("done-2").wait_closed(20)
-    shared = RequestPacer()
+    # Stricter than the service (2 calls per 3 s window per stream and operation), so that the 8 calls per
+    # stream and operation must wait even when a loaded machine spreads them over several seconds.
+    shared = RequestPacer(rates={"GetMedia": 2.0, "GetDataEndpoint": 2.0}, period=3.0)
     results: List[List[int]] = []
     throttles: List[int] = []
     lock = threading.Lock()
@@ -116,12 +118,12 @@ def test_pacing_keeps_many_readers_under_the_tps_limits(emu: Emulator) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(40)
+        thread.join(50)
     assert results == [list(range(20))] * 16 and throttles == [0] * 16
     for operation in ("GetMedia", "GetDataEndpoint"):
         for name in ("done", "done-2"):
             assert emu.limit_tracker.throttled(operation, name) == 0
-    assert shared.waited > 0  # 8 calls per stream and operation cannot fit in one second unpaced
+    assert shared.waited > 0  # 8 calls per stream and operation cannot fit in a 3 s window unpaced
 
 
 def test_the_emulator_throttles_unpaced_callers(emu: Emulator) -> None:

@@ -77,6 +77,29 @@ def test_registries_are_independent() -> None:
     assert second.get_sample_value("kvs_getmedia_frames_read_total", {"camera": "a"}) is None
 
 
+def test_one_registry_many_kvs_metrics() -> None:
+    """Per-source KVSMetrics on one shared registry: the second shares the first's metrics, no
+    DuplicatedTimeseries, and every camera shows up in one scrape."""
+    registry = CollectorRegistry()
+    door, yard = KVSMetrics(registry), KVSMetrics(registry)
+    door.camera("door").frames_read.inc(3)
+    yard.camera("yard").frames_read.inc(2)
+    yard.camera("door").frames_read.inc()  # the same camera id through either: one series
+    assert registry.get_sample_value("kvs_getmedia_frames_read_total", {"camera": "door"}) == 4
+    assert registry.get_sample_value("kvs_getmedia_frames_read_total", {"camera": "yard"}) == 2
+    yard.camera("yard").latency_ms.observe(12)
+    assert registry.get_sample_value("kvs_getmedia_latency_ms_count", {"camera": "yard"}) == 1
+
+
+def test_a_foreign_metric_under_the_same_name_is_refused() -> None:
+    from prometheus_client import Gauge
+
+    registry = CollectorRegistry()
+    Gauge("kvs_getmedia_frames_read", "someone else's", registry=registry)
+    with pytest.raises(ValueError, match="already registered"):
+        KVSMetrics(registry)
+
+
 def test_latency_buckets_span_1ms_to_30s() -> None:
     assert LATENCY_BUCKETS_MS[0] == 1 and LATENCY_BUCKETS_MS[-1] == 30_000
     assert list(LATENCY_BUCKETS_MS) == sorted(set(LATENCY_BUCKETS_MS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ from kvs_parser.emulator import Emulator, SyntheticCamera
 pytestmark = pytest.mark.timeout(90)
 
 HOOK = '''
+import importlib.util
 import os
 
 def on_frame(camera_id, frame):
@@ -131,3 +133,90 @@ def test_bad_config_names_file_camera_and_field(tmp_path: Path) -> None:
     assert str(config) in result.stderr
     assert "camera 'porch'" in result.stderr and "fps_target" in result.stderr
     assert "greater than 0" in result.stderr
+
+
+FAILING_HOOK = '''
+import importlib.util
+import os
+
+def on_frame(camera_id, frame):
+    with open(os.environ["HOOK_OUT"], "a") as out:
+        out.write(f"{camera_id}\\n")
+    if camera_id == "front-door":
+        raise ValueError("model crashed")
+'''
+
+
+def run_failing_hook(emu: Emulator, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, str]:
+    config = write_config(tmp_path / "cameras.yaml", emu.endpoint_url)
+    (tmp_path / "failing_hook.py").write_text(FAILING_HOOK)
+    hook_out = tmp_path / "hook.txt"
+    port = free_port()
+    process = command("--config", str(config), "--hook", "failing_hook:on_frame", "--metrics-port", str(port),
+                      "--duration", "10", "--status-interval", "0.5", *extra, HOOK_OUT=str(hook_out),
+                      PYTHONPATH=str(tmp_path))
+    assert process.stderr is not None
+    first = ""
+    while "hook" not in first and process.poll() is None:
+        first = process.stderr.readline()
+    reported_while_running = process.poll() is None  # at once, not at exit
+    metrics = scrape(f"http://127.0.0.1:{port}/metrics", time.monotonic() + 10,
+                     'kvs_getmedia_hook_errors_total{camera="front-door"}')
+    try:
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.communicate()
+    assert reported_while_running and "front-door" in first and "raised ValueError: model crashed" in first
+    assert 'kvs_getmedia_hook_errors_total{camera="yard"}' not in metrics
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, first + stderr), \
+        hook_out.read_text()
+
+
+def test_a_raising_hook_stops_its_camera_at_once(emu: Emulator, tmp_path: Path) -> None:
+    result, calls = run_failing_hook(emu, tmp_path)
+    assert result.returncode == 1
+    assert "camera stopped (--on-hook-error continue logs and goes on)" in result.stderr
+    assert calls.splitlines().count("front-door") == 1  # stopped after the first failure
+    assert calls.count("yard") > 3  # the other camera carries on
+    door = [line for line in result.stdout.splitlines() if line.startswith("front-door:")]
+    assert door and "STOPPED: hook raised ValueError: model crashed" in door[-1]
+
+
+def test_a_raising_hook_can_log_and_continue(emu: Emulator, tmp_path: Path) -> None:
+    result, calls = run_failing_hook(emu, tmp_path, "--on-hook-error", "continue")
+    assert result.returncode == 0, result.stderr
+    assert calls.splitlines().count("front-door") > 3  # every frame still reaches the hook
+    assert "continuing (1 hook error(s) so far)" in result.stderr
+    door = [line for line in result.stdout.splitlines() if line.startswith("front-door:")]
+    assert "hook errors" in door[-1] and "STOPPED" not in door[-1]
+
+
+@pytest.mark.parametrize(("camera", "field", "words"), [
+    ("{id: porch, kvs_stream_name: porch, output: {decode_backend: cuda}}", "output.decode_backend",
+     "unknown decoder backend 'cuda': use one of nvdec, pyav"),
+    ("{id: porch, kvs_stream_name: porch, endpoint_url: 'http://10.9.9.9:99999'}", "endpoint_url", "valid port"),
+])
+def test_camera_that_cannot_be_built_exits_2_naming_file_camera_and_field(
+        tmp_path: Path, camera: str, field: str, words: str) -> None:
+    config = tmp_path / "cameras.yaml"
+    config.write_text(f"region: eu-west-1\ncameras:\n  - {camera}\n")
+    result = subprocess.run([sys.executable, "-m", "kvs_parser", "run", "--config", str(config)],
+                            capture_output=True, text=True, timeout=60, check=False,
+                            env=dict(os.environ, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert str(config) in result.stderr and f"camera 'porch' (cameras[0]): {field}: " in result.stderr
+    assert words in result.stderr
+
+
+def test_nvdec_on_a_host_without_it_exits_2_naming_the_camera(tmp_path: Path) -> None:
+    if importlib.util.find_spec("PyNvVideoCodec") is not None:
+        pytest.skip("PyNvVideoCodec is installed here: nvdec may be usable")
+    config = tmp_path / "cameras.yaml"
+    config.write_text("region: eu-west-1\ncameras:\n  - {id: porch, kvs_stream_name: porch, "
+                      "output: {decode_backend: nvdec, pixel_format: rgbp}}\n")
+    result = subprocess.run([sys.executable, "-m", "kvs_parser", "run", "--config", str(config)],
+                            capture_output=True, text=True, timeout=60, check=False,
+                            env=dict(os.environ, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "camera 'porch' (cameras[0]): output.decode_backend: " in result.stderr and "[gpu]" in result.stderr

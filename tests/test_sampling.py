@@ -76,3 +76,5 @@ def test_tags_as_a_dict_per_fragment_and_per_frame(emu: Emulator, pacer: Request
     tagged = list(iter_tagged_frames(payload))
     assert len(tagged) == 100
     assert [t.tags["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] for t in tagged] == [numbers[i // 10] for i in range(100)]
+    for index, (frame, tags) in enumerate(tagged):  # the documented pair unpacks
+        assert frame is tagged[index].frame and tags["AWS_KINESISVIDEO_FRAGMENT_NUMBER"] == numbers[index // 10]

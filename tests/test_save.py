@@ -115,3 +115,21 @@ def test_emulator_getmedia_output_saved(tmp_path: Path) -> None:
         indices = [read_index(p.to_ndarray(format="rgb24")) for p in container.decode(video=0)]
         assert container.duration == 20 * 20_000
     assert indices == list(range(10, 30))
+
+
+def test_capture_cut_mid_fragment_saves_the_whole_fragments(fixtures: Path, tmp_path: Path) -> None:
+    """The normal end of a capture: the bytes stop inside a fragment. The fragments before it are saved as a
+    playable file; the cut one is reported, not raised, and leaves nothing partial behind."""
+    data = (fixtures / "kvs" / "output_get_media.mkv").read_bytes()
+    fragments = list(iter_fragments(data))
+    cut = len(data) // 2
+    complete = [f for f in iter_fragments(data[:cut], on_error=lambda error: None) if f.complete]
+    assert 0 < len(complete) < len(fragments)
+    saved = save_fragments(data[:cut], tmp_path / "clip.mkv")
+    assert [p.name for p in saved] == ["clip.mkv"]
+    check_standalone(saved[0])
+    expected = [f for f in iter_frames(data) if f.fragment_number in {c.fragment_number for c in complete}]
+    assert digests(packets(saved[0])) == digests(f for f in expected if f.track_number == 1)
+    [left_out] = saved.incomplete
+    assert left_out.fragment_number == fragments[len(complete)].fragment_number
+    assert left_out.reason == "the input ends inside it" and left_out.frames > 0

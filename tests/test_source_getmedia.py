@@ -52,7 +52,8 @@ def test_frames_carry_their_index_in_pixels_and_timestamps(emu: Emulator) -> Non
     src = source(emu, "cam", start_selector="EARLIEST", follow=False, metrics=KVSMetrics(registry))
     frames = read_all(src)
     assert [read_index(f.image) for f in frames] == list(range(40))
-    assert [round(f.pts_ms * FPS / 1000) for f in frames] == list(range(40))
+    assert [round(f.media_time_ms * FPS / 1000) for f in frames] == list(range(40))
+    assert all(f.pts_ms == f.producer_time_ms for f in frames)  # pts_ms: the producer's clock, as HLS gives it
     first = frames[0].image
     assert first.shape == (64, 96, 3) and first.dtype == np.uint8
     # Frame 0 is all black blocks: the pixel content itself, within a tolerance, not just the decoded index.

@@ -4,14 +4,20 @@ Each module in `kvs_parser.commands` exposes `register(subparsers)`, which adds 
 `func(args) -> int` as its default, so a subcommand lives in one file and this one stays short. Only the
 command being run (or asked for its --help) is imported: `kvs-parser --help` loads no PyAV, boto3 or
 pydantic, and a command whose extra is missing does not break the others.
+
+A failure is one line on stderr naming what failed and what to do (`commands._failures`), exit code 2
+for a usage or configuration mistake and 1 at runtime; `--debug` adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import sys
-from typing import Optional, Sequence
+import traceback
+from typing import Iterator, Optional, Sequence
 
 from ._version import __version__
 
@@ -26,11 +32,32 @@ COMMANDS = {
     "pipe": "write a live stream to stdout as MKV or Annex B",
 }
 
+DESCRIPTION = """\
+Watch Amazon Kinesis Video Streams live video as decoded frames, milliseconds behind the camera.
+New here? `kvs-parser demo` runs the whole pipeline on a local emulator, with nothing to configure.
+`kvs-parser COMMAND --help` explains each command."""
+
+DEBUG_HELP = "on failure, print the traceback too"
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default after its help, unless there is none to show or the help says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        nothing = default is None or default is False or default == [] or default is argparse.SUPPRESS
+        shown = not nothing and not isinstance(action, argparse._VersionAction)
+        if shown and "default" not in text and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
 
 def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParser:
     """The parser for `argv`: the command it names is registered by its module, the others by name only."""
-    parser = argparse.ArgumentParser(prog="kvs-parser", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="kvs-parser", description=DESCRIPTION, formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     args = sys.argv[1:] if argv is None else list(argv)
     chosen = next((arg for arg in args if not arg.startswith("-")), None)
@@ -39,7 +66,30 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParse
             importlib.import_module(f"kvs_parser.commands.{name}").register(subparsers)
         else:
             subparsers.add_parser(name, help=summary)
+    for command in subparsers.choices.values():
+        command.formatter_class = HelpFormatter
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     return parser
+
+
+@contextlib.contextmanager
+def _log_to_stderr() -> Iterator[None]:
+    """The package's log lines (what a stream waits for, a camera's failure) on stderr, one line each,
+    for the command's duration (the logger's settings are restored after it)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("kvs-parser: %(message)s"))
+    package = logging.getLogger("kvs_parser")
+    saved = package.level, package.propagate
+    package.addHandler(handler)
+    if package.level == logging.NOTSET:
+        package.setLevel(logging.INFO)
+    package.propagate = False  # a host application's root handlers would print each line twice
+    try:
+        yield
+    finally:
+        package.removeHandler(handler)
+        package.setLevel(saved[0])
+        package.propagate = saved[1]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -49,11 +99,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with _log_to_stderr():
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as error:
+        from .commands._failures import describe  # only on failure: keeps `--help` light
+
+        if args.debug:
+            traceback.print_exc()
+        message, code = describe(error)
+        print(f"kvs-parser {args.command}: {message}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

@@ -152,6 +152,31 @@ class FrameQueueConfig(_Model):
     policy: QueuePolicy = QueuePolicy.DROP_OLDEST
 
 
+_PARSER_ALTERNATIVES = {
+    "gstreamer": "GStreamer does not parse GetMedia here: use type: kvs_parser (or leave parser out); to feed a "
+                 "stream to GStreamer, pipe it: kvs-parser pipe STREAM | gst-launch-1.0 fdsrc ! matroskademux ! ...",
+    "custom": "custom parsers do not plug in here: use type: kvs_parser (or leave parser out) and handle frames "
+              "with `kvs-parser run --hook module:function`, or parse the bytes yourself with "
+              "kvs_parser.KVSStreamParser",
+}
+
+
+class ParserConfig(_Model):
+    """getmedia.parser: the Matroska parser that reads GetMedia. ``type: kvs_parser`` (the default, this
+    package's native streaming parser) is the only one; ``gstreamer`` and ``custom`` are answered with what
+    to use instead."""
+
+    type: str = "kvs_parser"
+
+    @field_validator("type")
+    @classmethod
+    def _native_only(cls, value: str) -> str:
+        name = value.strip().lower()
+        if name == "kvs_parser":
+            return name
+        raise ValueError(_PARSER_ALTERNATIVES.get(name, f"unknown parser {value!r}: use type: kvs_parser"))
+
+
 class GetMediaConfig(_Model):
     """How the GetMedia connection is made and kept.
 
@@ -163,6 +188,7 @@ class GetMediaConfig(_Model):
     reconnect_delay_seconds: wait before reconnecting after the stream ends or fails, 0..300, default 1.0.
     max_reconnect_attempts: consecutive failed reconnects before the source gives up and reports the error,
         >= 0 (0 = never reconnect), default 10; None retries forever.
+    parser: ``{type: kvs_parser}`` (the default and only parser; see ParserConfig).
     """
 
     start_selector: StartSelectorField = Field(default_factory=StartSelector.now)
@@ -171,6 +197,7 @@ class GetMediaConfig(_Model):
     reconnect_delay_seconds: float = Field(1.0, ge=0, le=300)
     max_reconnect_attempts: Optional[int] = Field(10, ge=0)
     frame_queue: FrameQueueConfig = Field(default_factory=FrameQueueConfig)
+    parser: ParserConfig = Field(default_factory=ParserConfig)
 
 
 class PlaybackMode(str, Enum):
@@ -399,6 +426,10 @@ def load_config(path: Union[str, Path]) -> AppConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(path, [ConfigProblem("", f"cannot read: {error.strerror or error}")]) from None
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start]
+        raise ConfigError(path, [ConfigProblem("", f"not UTF-8 text (byte {byte:#04x} at offset {error.start}): "
+                                                   "save the file as UTF-8")]) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from ._extras import missing_extra
@@ -49,6 +49,9 @@ class KVSMetrics:
     """The ``kvs_getmedia_*`` metrics, labelled by ``camera``, registered on ``registry``.
 
     Counters are exposed with Prometheus' ``_total`` suffix (``kvs_getmedia_frames_read_total``).
+    Any number of ``KVSMetrics`` may be made on one registry (e.g. one per source): the first registers
+    the metrics, the others share them (a camera id's series is shared too). A different metric already
+    registered under one of these names is a ValueError.
     """
 
     def __init__(self, registry: CollectorRegistry, prefix: str = "kvs_getmedia") -> None:
@@ -56,14 +59,11 @@ class KVSMetrics:
         labels = ("camera",)
 
         def counter(name: str, doc: str) -> Counter:
-            return Counter(f"{prefix}_{name}", doc, labels, registry=registry)
+            return _shared(registry, Counter, f"{prefix}_{name}", doc, labels)
 
-        self.latency_ms = Histogram(
-            f"{prefix}_latency_ms",
-            "Delivery time minus the frame's producer timestamp, milliseconds",
-            labels,
-            buckets=LATENCY_BUCKETS_MS,
-            registry=registry,
+        self.latency_ms = _shared(
+            registry, Histogram, f"{prefix}_latency_ms",
+            "Delivery time minus the frame's producer timestamp, milliseconds", labels, buckets=LATENCY_BUCKETS_MS,
         )
         self.frames_read = counter("frames_read", "Frames delivered to the consumer")
         self.frames_dropped = counter("frames_dropped", "Frames dropped by sampling or a full queue")
@@ -71,8 +71,9 @@ class KVSMetrics:
         self.parse_errors = counter("parse_errors", "Stream parse errors")
         self.connection_resets = counter("connection_resets", "GetMedia connections re-established")
         self.bytes_read = counter("bytes", "Bytes read from GetMedia")
-        self.millis_behind_now = Gauge(
-            f"{prefix}_millis_behind_now", "Latest MillisBehindNow tag reported by KVS", labels, registry=registry
+        self.hook_errors = counter("hook_errors", "Exceptions raised by the per-frame hook of kvs-parser run")
+        self.millis_behind_now = _shared(
+            registry, Gauge, f"{prefix}_millis_behind_now", "Latest MillisBehindNow tag reported by KVS", labels
         )
 
     def camera(self, camera_id: str) -> CameraMetrics:
@@ -86,6 +87,18 @@ class KVSMetrics:
             bytes_read=self.bytes_read.labels(camera_id),
             millis_behind_now=self.millis_behind_now.labels(camera_id),
         )
+
+
+def _shared(registry: CollectorRegistry, kind: type, name: str, doc: str, labels: tuple, **options: object) -> Any:
+    """The `kind` metric `name` on `registry`: registered now, or the one an earlier KVSMetrics registered."""
+    # prometheus_client has no public lookup by name; its registry keeps one map of names to collectors.
+    names: dict = getattr(registry, "_names_to_collectors", {})
+    existing = names.get(name)
+    if existing is None:
+        return kind(name, doc, labels, registry=registry, **options)
+    if type(existing) is not kind or tuple(getattr(existing, "_labelnames", ())) != labels:
+        raise ValueError(f"{name} is already registered on this registry as another metric")
+    return existing
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -3,7 +3,7 @@
 What the aws-samples consumer offers for frame extraction, on any frame iterator (a file, a GetMediaStream):
 
 >>> for frame in sample_frames(stream.frames(), interval_ms=1000, keyframes_only=True): ...
->>> for tagged in iter_tagged_frames(open("capture.mkv", "rb")): tagged.tags["AWS_KINESISVIDEO_FRAGMENT_NUMBER"]
+>>> for frame, tags in iter_tagged_frames(open("capture.mkv", "rb")): tags["AWS_KINESISVIDEO_FRAGMENT_NUMBER"]
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Deque, Dict, Iterable, Iterator, Optional, Union
+from typing import Any, Deque, Dict, Iterable, Iterator, NamedTuple, Optional, Union
 
 from ._kvsparser import KVSStreamParser, ParsedFrame
 from .decode._sampler import FpsSampler
@@ -69,16 +69,17 @@ def sample_frames(frames: Iterable[ParsedFrame], **criteria: Any) -> Iterator[Pa
     return (frame for frame in frames if sampler.keep(frame))
 
 
-@dataclass(frozen=True)
-class TaggedFrame:
-    """A frame with the tags its fragment had sent before it (fragment number, server/producer time...)."""
+class TaggedFrame(NamedTuple):
+    """A frame with the tags its fragment had sent before it (fragment number, server/producer time...).
+    A pair: ``for frame, tags in iter_tagged_frames(source)`` or ``tagged.frame`` / ``tagged.tags``."""
 
     frame: ParsedFrame
     tags: Dict[str, TagValue]
 
 
 def iter_tagged_frames(source: ByteSource, chunk_size: int = 64 * 1024) -> Iterator[TaggedFrame]:
-    """Each frame of `source` with its fragment's tags so far as a dict (a new fragment starts a new dict)."""
+    """Each frame of `source` with its fragment's tags so far as a dict (a new fragment starts a new dict),
+    as (frame, tags) pairs."""
     ready: Deque[TaggedFrame] = deque()
     current: Dict[str, Dict[str, TagValue]] = {"tags": {}}
 

@@ -8,7 +8,9 @@ import sys
 from typing import Any, List
 
 from ..audio import AudioCollector, AudioTrack, read_audio, write_wav
-from ..getmedia import GetMediaClient, StartSelector
+from ..getmedia import GetMediaClient, StreamNotFoundError
+from ._failures import UsageError
+from ._options import add_aws_options, add_start_option
 
 
 def register(subparsers: Any) -> None:
@@ -16,14 +18,23 @@ def register(subparsers: Any) -> None:
                                    description=__doc__)
     parser.add_argument("source", help="an MKV/GetMedia file, '-' for stdin, or a stream name")
     parser.add_argument("--track", action="append", default=[],
-                        help="track name or number, repeatable (several: one channel group each); default all audio")
+                        help="track name or number, repeatable (several: one channel group each) "
+                             "(default: every audio track)")
     parser.add_argument("--out", required=True, help="the WAV file to write")
-    parser.add_argument("--endpoint-url", help="kinesisvideo endpoint (e.g. a local emulator)")
-    parser.add_argument("--region", help="AWS region of the stream")
-    parser.add_argument("--start", default="earliest", type=StartSelector.parse,
-                        help="now | earliest | fragment:N | producer:TIME | TIME (server; epoch s or ISO 8601)")
-    parser.add_argument("--follow", action="store_true", help="keep reading a live stream until interrupted")
+    add_aws_options(parser)
+    add_start_option(parser, "earliest")
+    parser.add_argument("--follow", action="store_true",
+                        help="keep reading a live stream until interrupted (default: stop at the end of the data)")
     parser.set_defaults(func=run)
+
+
+def _read(args: argparse.Namespace) -> List[AudioTrack]:
+    if args.source == "-":
+        return read_audio(sys.stdin.buffer, args.track)
+    if os.path.exists(args.source):
+        with open(args.source, "rb") as source:
+            return read_audio(source, args.track)
+    return _from_stream(args)
 
 
 def _from_stream(args: argparse.Namespace) -> List[AudioTrack]:
@@ -39,15 +50,15 @@ def _from_stream(args: argparse.Namespace) -> List[AudioTrack]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.source == "-":
-        tracks = read_audio(sys.stdin.buffer, args.track)
-    elif os.path.exists(args.source):
-        with open(args.source, "rb") as source:
-            tracks = read_audio(source, args.track)
-    else:
-        tracks = _from_stream(args)
+    try:
+        tracks = _read(args)
+    except StreamNotFoundError:
+        raise
+    except LookupError as error:  # a --track name or number the source does not have
+        raise UsageError(f"--track: {error}; `kvs-parser inspect` lists a file's tracks") from error
     if not tracks:
-        print("no matching audio track", file=sys.stderr)
+        print(f"kvs-parser audio: no matching audio track in {args.source!r}; `kvs-parser inspect` lists a file's "
+              "tracks", file=sys.stderr)
         return 1
     frames = write_wav(args.out, tracks)
     names = ", ".join(t.name for t in tracks)

@@ -3,6 +3,11 @@
 A synthetic live camera inside the local KVS emulator -> real boto3 GetMedia over 127.0.0.1 -> the native
 parser -> PyAV decoding to numpy. Shows a live status line, checks each picture's drawn frame index,
 writes a few JPEG snapshots and a latency summary (JSON) to --out.
+
+The frame index is drawn as a binary pattern: the picture is a 6 x 4 grid of blocks, read left to right
+and top to bottom, each block one bit of the index (least significant first), white for 1 and black for
+0. Frame 0 is therefore all black, frame 1 has only the top-left block white, frame 5 the first and
+third: an all-black snapshot is frame 0, not a failure.
 """
 
 from __future__ import annotations
@@ -24,17 +29,21 @@ from ..metrics import LatencyRecorder, RateMeter
 from ..source import ProducerClock
 from ._images import write_image
 from ._status import format_ms as ms
+from .emulate import frame_size
 
 STREAM = "demo-camera"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="run the pipeline on a synthetic camera in the local emulator")
+    parser = subparsers.add_parser("demo", help="run the pipeline on a synthetic camera in the local emulator",
+                                   description=__doc__)
     parser.add_argument("--seconds", type=float, default=6.0, help="how long to stream (default 6)")
-    parser.add_argument("--size", default="640x360", help="camera resolution WxH (default 640x360)")
+    parser.add_argument("--size", default="640x360", type=frame_size, metavar="WxH",
+                        help="camera resolution WxH (default 640x360)")
     parser.add_argument("--fps", type=int, default=15, help="camera frame rate (default 15)")
     parser.add_argument("--snapshots", type=int, default=4, help="JPEG snapshots to write (default 4)")
-    parser.add_argument("--out", type=Path, default=Path("kvs-demo-output"), help="output directory")
+    parser.add_argument("--out", type=Path, default=Path("kvs-demo-output"),
+                        help="output directory (default: kvs-demo-output)")
     parser.set_defaults(func=run)
 
 
@@ -53,7 +62,7 @@ class DemoSummary:
 
 
 def run(args: argparse.Namespace) -> int:
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    width, height = args.size
     args.out.mkdir(parents=True, exist_ok=True)
     summary = DemoSummary()
     latency = LatencyRecorder(capacity=10_000)
@@ -67,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     with Emulator() as emulator:
         emulator.add_live_stream(STREAM, camera)
         print(
-            f"emulator on {emulator.endpoint_url}; streaming '{STREAM}' ({args.size} @ {args.fps} fps) "
+            f"emulator on {emulator.endpoint_url}; streaming '{STREAM}' ({width}x{height} @ {args.fps} fps) "
             f"through boto3 GetMedia for {args.seconds:g} s"
         )
         with GetMediaClient(session, endpoint_url=emulator.endpoint_url) as client:

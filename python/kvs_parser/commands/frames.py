@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import sys
 import time
 from pathlib import Path
@@ -11,25 +12,31 @@ from typing import Any, Iterator, Optional
 
 from ..emulator import Emulator, SyntheticCamera
 from ..source import FrameTimeout, KVSGetMediaFrameSource, SourceEnded, SourceFrame
-from ..source._factory import session_for
+from ._failures import UsageError
 from ._images import write_image
+from ._options import add_aws_options, add_start_option
 
-START_CHOICES = ("NOW", "EARLIEST")
+EMULATE_DEFAULT_MAX = 10  # --emulate alone: a demonstration that ends by itself
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("frames", help="save decoded frames of a stream as JPEG/PNG files")
+    parser = subparsers.add_parser("frames", help="save decoded frames of a stream as JPEG/PNG files",
+                                   description=__doc__)
     parser.add_argument("stream", metavar="STREAM", help="KVS stream name")
-    parser.add_argument("--out", type=Path, required=True, help="directory for the images")
+    parser.add_argument("--out", type=Path, required=True, help="directory for the images (created if missing)")
     every = parser.add_mutually_exclusive_group()
-    every.add_argument("--every", type=int, default=1, help="save every Nth decoded frame (default 1)")
-    every.add_argument("--interval", type=float, help="save at most one frame per this many seconds of video")
-    parser.add_argument("--format", choices=("jpg", "png"), default="jpg", help="image format (default jpg)")
-    parser.add_argument("--max", type=int, help="stop after saving this many images")
-    parser.add_argument("--duration", type=float, help="stop after this many seconds")
-    parser.add_argument("--endpoint-url", help="kinesisvideo endpoint instead of AWS (e.g. an emulator)")
-    parser.add_argument("--region", help="AWS region")
-    parser.add_argument("--start", default="NOW", type=str.upper, choices=START_CHOICES, help="where to start")
+    every.add_argument("--every", type=int, default=1, help="save every Nth decoded frame")
+    every.add_argument("--interval", type=float,
+                       help="save at most one frame per this many seconds of video (default: use --every)")
+    parser.add_argument("--format", choices=("jpg", "png"), default="jpg", help="image format")
+    parser.add_argument("--max", type=int, help=f"stop after saving this many images (default: no limit; "
+                                                f"{EMULATE_DEFAULT_MAX} with --emulate and no --duration)")
+    parser.add_argument("--duration", type=float, help="stop after this many seconds (default: no limit)")
+    add_aws_options(parser)
+    add_start_option(parser, "now")
+    parser.add_argument("--follow", action="store_true",
+                        help="at the live edge, wait for new data for ever (default: end once the stream has "
+                             "had no new data for the bounded retries, e.g. a finished stream)")
     parser.add_argument("--emulate", action="store_true",
                         help="start a local emulator with a synthetic camera named STREAM and read from it")
     parser.set_defaults(func=run)
@@ -67,19 +74,23 @@ class _Selector:
 
 def run(args: argparse.Namespace) -> int:
     if args.max is None and args.duration is None and args.emulate:
-        args.max = 10  # a demo run should end by itself
+        args.max = EMULATE_DEFAULT_MAX
+        print(f"--emulate: stopping after {args.max} images (give --max or --duration to change)", file=sys.stderr)
+    if args.every < 1 or (args.interval is not None and args.interval <= 0):
+        raise UsageError("--every must be >= 1 and --interval > 0")
     args.out.mkdir(parents=True, exist_ok=True)
     selector = _Selector(args.every, args.interval)
     saved = 0
     deadline = None if args.duration is None else time.monotonic() + args.duration
     with _endpoint(args) as endpoint_url:
-        region = args.region or ("us-west-2" if endpoint_url else None)
         source = KVSGetMediaFrameSource(
-            args.stream, args.stream, region=region, start_selector=args.start,
-            session=session_for(endpoint_url, region), endpoint_url=endpoint_url, pixel_format="rgb24",
+            args.stream, args.stream, region=args.region, start_selector=args.start,
+            endpoint_url=endpoint_url, pixel_format="rgb24", keep_polling=args.follow,
             queue_policy="block",  # a file per frame may be slower than the stream: lose none
         )
-        with source:
+        # The source's failure is raised by read() below and reported once by the command.
+        source_log = logging.getLogger("kvs_parser.source")
+        with source, _quiet(source_log):
             while (args.max is None or saved < args.max) and (deadline is None or time.monotonic() < deadline):
                 try:
                     frame = source.read(timeout=1.0)
@@ -93,7 +104,21 @@ def run(args: argparse.Namespace) -> int:
                     saved += 1
                     _progress(saved, path)
     print(f"\nsaved {saved} {args.format} files to {args.out}/")
+    if not saved:
+        print(f"kvs-parser frames: no frame of {args.stream!r} arrived; the stream had no data from --start on "
+              "(try --start earliest)", file=sys.stderr)
     return 0 if saved else 1
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """Raises `logger` above ERROR for the block (its error lines would repeat the command's own)."""
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _progress(saved: int, path: Any) -> None:

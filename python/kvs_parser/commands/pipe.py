@@ -8,20 +8,20 @@ import os
 import sys
 from typing import Any, Iterator, Union
 
-from ..getmedia import GetMediaClient, RetryPolicy, StartSelector
+from ..getmedia import GetMediaClient
 from ..iterators import iter_chunks
 from ..pipe import AnnexBWriter, LiveMkvWriter
+from ._options import add_aws_options, add_start_option
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("pipe", help="write a live stream to stdout as MKV or Annex B", description=__doc__)
     parser.add_argument("stream", help="stream name (or an MKV/GetMedia file, '-' for stdin)")
-    parser.add_argument("--format", choices=("mkv", "annexb"), default="mkv")
-    parser.add_argument("--track", type=int, help="video track number for annexb (default: the first)")
-    parser.add_argument("--endpoint-url", help="kinesisvideo endpoint (e.g. a local emulator)")
-    parser.add_argument("--region", help="AWS region of the stream")
-    parser.add_argument("--start", default="now", type=StartSelector.parse,
-                        help="now | earliest | fragment:N | producer:TIME | TIME (server; epoch s or ISO 8601)")
+    parser.add_argument("--format", choices=("mkv", "annexb"), default="mkv",
+                        help="mkv: one continuous Matroska stream; annexb: raw H.264/H.265 NAL units")
+    parser.add_argument("--track", type=int, help="video track number for annexb (default: the first video track)")
+    add_aws_options(parser)
+    add_start_option(parser, "now")
     parser.add_argument("--max-frames", type=int, help="stop after this many frames (default: run until stopped)")
     parser.set_defaults(func=run)
 
@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
             if args.max_frames is not None and count >= args.max_frames:
                 break
         return 0
-    with GetMediaClient(region_name=args.region, endpoint_url=args.endpoint_url,
-                        retry=RetryPolicy(max_attempts=None)) as client, \
+    # Retries are bounded (RetryPolicy's default) and each one is logged on stderr; at the live edge the
+    # stream keeps polling for new data, which is logged too.
+    with GetMediaClient(region_name=args.region, endpoint_url=args.endpoint_url) as client, \
             client.stream(args.stream, start=args.start, on_tracks=writer.tracks) as stream:
         for count, frame in enumerate(stream.frames(), 1):
             writer.frame(frame)

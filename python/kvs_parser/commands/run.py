@@ -7,28 +7,36 @@ thread prints the status and waits for Ctrl-C, SIGTERM or --duration, then stops
 from __future__ import annotations
 
 import argparse
-import importlib
 import signal
 import sys
 import threading
 import time
-from typing import Any, Callable, List, Optional
+from typing import Callable, List, Optional
 
 from prometheus_client import CollectorRegistry
 
-from ..config import ConfigError, load_config
+from ..config import load_config
 from ..metrics import KVSMetrics, MetricsServer
-from ..source import FrameSource, FrameTimeout, SourceEnded, source_from_config
+from ..source import FrameSource, FrameTimeout, SourceEnded
+from ._camera_sources import sources_from_config
+from ._failures import UsageError, describe
+from ._hooks import HookErrorPolicy, HookRunner, load_hook
 from ._status import status_line
 
-Hook = Callable[[str, Any], Any]
+__all__ = ["consume", "load_hook", "register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("run", help="read every camera of a cameras.yaml concurrently")
+    parser = subparsers.add_parser("run", help="read every camera of a cameras.yaml concurrently",
+                                   description=__doc__)
     parser.add_argument("--config", required=True, help="the cameras.yaml to read")
-    parser.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on 127.0.0.1:PORT")
-    parser.add_argument("--hook", help="module:function called with (camera_id, SourceFrame) for each frame")
+    parser.add_argument("--metrics-port", type=int,
+                        help="serve Prometheus /metrics on 127.0.0.1:PORT (default: no metrics server)")
+    parser.add_argument("--hook", metavar="MODULE:FUNCTION",
+                        help="called with (camera_id, SourceFrame) for each frame; MODULE may be a .py file in the "
+                             "current directory (default: no hook)")
+    parser.add_argument("--on-hook-error", choices=[p.value for p in HookErrorPolicy], default="stop",
+                        help="when the hook raises: stop that camera, or log and continue with the next frame")
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--status-interval", type=float, default=1.0, help="seconds between status lines")
     parser.add_argument("--workers", type=int, metavar="N",
@@ -37,20 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def load_hook(spec: str) -> Hook:
-    module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute:
-        raise ValueError(f"--hook must be module:function, not {spec!r}")
-    target: Any = importlib.import_module(module_name)
-    for part in attribute.split("."):
-        target = getattr(target, part)
-    if not callable(target):
-        raise ValueError(f"--hook {spec} is not callable")
-    return target
-
-
-def consume(source: FrameSource, hook: Optional[Hook], stop: threading.Event, failures: List[str]) -> None:
-    """Reads one camera until stop; a raising hook is reported once and the camera stops."""
+def consume(source: FrameSource, hook: Optional[HookRunner], stop: threading.Event, failures: List[str]) -> None:
+    """Reads one camera until stop; a raising hook is reported at once and its policy applied."""
     while not stop.is_set():
         try:
             frame = source.read(timeout=0.5)
@@ -59,14 +55,12 @@ def consume(source: FrameSource, hook: Optional[Hook], stop: threading.Event, fa
         except SourceEnded:
             return
         except Exception as error:  # the stream's fatal error: shown by the status, camera stops
-            failures.append(f"{source.camera_id}: {type(error).__name__}: {error}")
+            failures.append(f"{source.camera_id}: {describe(error)[0]}")
             return
-        if hook is not None:
-            try:
-                hook(source.camera_id, frame)
-            except Exception as error:
-                failures.append(f"{source.camera_id}: hook raised {type(error).__name__}: {error}")
-                return
+        if hook is not None and not hook.call(source.camera_id, frame):
+            failures.append(f"{source.camera_id}: {hook.failure(source.camera_id)}")
+            source.stop(timeout=0)  # its reader stops decoding too
+            return
 
 
 def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
@@ -85,25 +79,26 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
     try:
-        config = load_config(args.config)
-        hook = load_hook(args.hook) if args.hook else None
-    except (ConfigError, ValueError, ImportError, AttributeError) as error:
-        print(f"kvs-parser run: {error}", file=sys.stderr)
-        return 2
+        hook_function = load_hook(args.hook) if args.hook else None
+    except (ValueError, ImportError, AttributeError) as error:
+        raise UsageError(f"--hook {args.hook}: {type(error).__name__}: {error}") from error
     if args.workers != 0:
         from ..fleet._cli import run_fleet
 
+        sources_from_config(config, args.config, KVSMetrics(CollectorRegistry()))  # its typed errors, here
         stop = threading.Event()
         restore = _stop_on_signals(stop)
         try:
-            return run_fleet(config, args.workers, args.hook, args.metrics_port, args.duration,
+            return run_fleet(config, args.workers, args.hook, args.on_hook_error, args.metrics_port, args.duration,
                              args.status_interval, stop)
         finally:
             restore()
     registry = CollectorRegistry()
     metrics = KVSMetrics(registry)
-    sources = [source_from_config(config, camera, metrics=metrics) for camera in config.cameras]
+    hook = None if hook_function is None else HookRunner(hook_function, args.hook, args.on_hook_error, metrics)
+    sources = sources_from_config(config, args.config, metrics)
     server = MetricsServer(registry, port=args.metrics_port) if args.metrics_port is not None else None
     stop = threading.Event()
     restore = _stop_on_signals(stop)
@@ -124,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             wait = args.status_interval if deadline is None else min(args.status_interval, deadline - time.monotonic())
             if stop.wait(max(0.0, wait)) or (deadline is not None and time.monotonic() >= deadline):
                 break
-            lines = [status_line(source.get_metrics()) for source in sources]
+            lines = [_status(source, hook) for source in sources]
             if tty:  # redraw the block of lines in place: clear each, then back to the first
                 sys.stdout.write("".join(f"\x1b[2K{line}\n" for line in lines) + f"\x1b[{len(lines)}F")
             else:
@@ -145,7 +140,11 @@ def run(args: argparse.Namespace) -> int:
     if tty:
         sys.stdout.write("\n" * len(sources))
     for source in sources:
-        print(status_line(source.get_metrics()))
+        print(_status(source, hook))
     for failure in failures:
         print(f"kvs-parser run: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _status(source: FrameSource, hook: Optional[HookRunner]) -> str:
+    return status_line(source.get_metrics()) + ("" if hook is None else hook.status(source.camera_id))

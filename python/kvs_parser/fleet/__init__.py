@@ -10,7 +10,7 @@ from __future__ import annotations
 from ._fleet import Fleet, default_workers, shard
 from ._progress import DeliveryTracker, ProgressTable, ResumePoint
 from ._ring import FrameRing, RingClosed, RingFrame
-from ._runner import CameraRunner, Hook
+from ._runner import CameraRunner, Hook, StopCamera
 
 __all__ = [
     "CameraRunner",
@@ -22,6 +22,7 @@ __all__ = [
     "ResumePoint",
     "RingClosed",
     "RingFrame",
+    "StopCamera",
     "default_workers",
     "shard",
 ]

@@ -72,14 +72,16 @@ class Fleet:
     """Runs `config`'s cameras over `workers` processes (default: one per core).
 
     hook: "module:function" or a picklable (module-level) function, called in the worker with
-        (camera_id, SourceFrame) for every frame.
+        (camera_id, SourceFrame) for every frame; when it raises, `on_hook_error` "stop" stops that camera,
+        "continue" logs, counts and goes on (as `kvs-parser run --on-hook-error`).
     share_frames: also copy every frame into a shared-memory ring per camera (`ring_frames` deep, full-ring
         policy `ring_policy`, slots of `max_frame_bytes`) that the parent reads with read()/frames().
     metrics_port: serve every worker's metrics on one http://127.0.0.1:PORT/metrics (0: any free port).
     """
 
     def __init__(
-        self, config: Any, workers: Optional[int] = None, *, hook: HookSpec = None, share_frames: bool = False,
+        self, config: Any, workers: Optional[int] = None, *, hook: HookSpec = None, on_hook_error: str = "stop",
+        share_frames: bool = False,
         ring_frames: int = 4, ring_policy: Union[QueuePolicy, str] = QueuePolicy.DROP_OLDEST,
         max_frame_bytes: int = HD_BGR_BYTES, metrics_port: Optional[int] = None, status_interval: float = 1.0,
         restart_delay: float = 1.0, log_level: int = logging.WARNING,
@@ -92,7 +94,7 @@ class Fleet:
         self._prefix = f"kvsf{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._workers = [_Worker(i, cameras) for i, cameras in enumerate(shard(camera_ids, count))]
         self._rows = {camera_id: row for row, camera_id in enumerate(camera_ids)}
-        self._hook, self._share = hook, share_frames
+        self._hook, self._on_hook_error, self._share = hook, on_hook_error, share_frames
         self._ring_frames, self._ring_policy, self._slot_bytes = ring_frames, QueuePolicy(ring_policy), max_frame_bytes
         self._metrics_port, self._status_interval = metrics_port, status_interval
         self._restart_delay, self._log_level = restart_delay, log_level
@@ -234,7 +236,8 @@ class Fleet:
         spec = WorkerSpec(
             worker.index, self.config, worker.cameras, {c: self._rows[c] for c in worker.cameras},
             self._progress.name, len(self._rows), resume,
-            {c: self._rings[c].spec for c in worker.cameras if c in self._rings}, self._hook, self._stop,
+            {c: self._rings[c].spec for c in worker.cameras if c in self._rings}, self._hook, self._on_hook_error,
+            self._stop,
             sender, os.getpid(), self._metrics_port is not None, self._status_interval, recover,
             self._log_level,
         )

@@ -13,6 +13,11 @@ from ..source import FrameSource, FrameTimeout, SourceEnded
 from ._progress import DeliveryTracker
 
 Hook = Callable[[str, Any], Any]  # (camera_id, SourceFrame)
+
+
+class StopCamera(Exception):
+    """Raised by a hook to stop its camera (the others go on); the message says why."""
+
 Sink = Callable[[Any], Any]  # SourceFrame -> anything (e.g. FrameRing.put via fleet.worker)
 
 
@@ -59,6 +64,9 @@ class CameraRunner:
             if hook is not None:
                 try:
                     hook(camera_id, frame)
+                except StopCamera as error:
+                    self.failure = f"{camera_id}: {error}"
+                    return self.failure
                 except Exception as error:
                     self.failure = f"{camera_id}: hook raised {type(error).__name__}: {error}"
                     return self.failure

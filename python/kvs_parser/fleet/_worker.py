@@ -38,6 +38,7 @@ class WorkerSpec:
     resume: Dict[str, ResumePoint]
     rings: Dict[str, Any]  # camera id -> RingSpec (only when frames are shared with the parent)
     hook: HookSpec
+    on_hook_error: str  # "stop" or "continue" (kvs-parser run --on-hook-error)
     stop: Any  # multiprocessing RawValue, 1 once the parent stops (an Event would hang the parent's set()
     # if a worker is killed while waiting on it)
     events: Any  # this worker's end of a one-way Pipe to the parent (its own: a kill breaks no one else's)
@@ -59,12 +60,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _resolve_hook(hook: HookSpec) -> Any:
-    if hook is None or callable(hook):
-        return hook
-    from ..commands.run import load_hook
+def _resolve_hook(hook: HookSpec, on_error: str, metrics: Any) -> Any:
+    """The hook with run's error policy: reported and counted, then the camera stops or goes on."""
+    if hook is None:
+        return None
+    from ..commands._hooks import HookRunner, load_hook
+    from ._runner import StopCamera
 
-    return load_hook(hook)
+    function = hook if callable(hook) else load_hook(hook)
+    runner = HookRunner(function, hook if isinstance(hook, str) else getattr(hook, "__name__", "hook"), on_error,
+                        metrics)
+
+    def call(camera_id: str, frame: Any) -> None:
+        if not runner.call(camera_id, frame):
+            raise StopCamera(runner.failure(camera_id) or "hook raised")
+
+    return call
 
 
 def _with_start(camera: Any, point: ResumePoint) -> Any:
@@ -103,9 +114,9 @@ def worker_main(spec: WorkerSpec) -> None:
     from ._ring import FrameRing
     from ._runner import CameraRunner
 
-    hook = _resolve_hook(spec.hook)
     registry = CollectorRegistry() if spec.metrics else None
     metrics = KVSMetrics(registry) if registry is not None else None
+    hook = _resolve_hook(spec.hook, spec.on_hook_error, metrics)
     server = MetricsServer(registry).start() if registry is not None else None
     if server is not None:
         spec.events.send(("metrics", spec.index, server.url))

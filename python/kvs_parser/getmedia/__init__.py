@@ -15,6 +15,14 @@ from .._aws.errors import (
     RetriesExhaustedError,
     StreamNotFoundError,
 )
+from .._aws.preflight import (
+    ConfigurationError,
+    InvalidEndpointError,
+    MissingCredentialsError,
+    NoRegionError,
+    is_loopback,
+    resolve_aws,
+)
 from ._client import GetMediaClient
 from ._connection import ErrorFragment
 from ._counters import GetMediaCounters
@@ -22,16 +30,22 @@ from ._selector import StartSelector
 from ._stream import GetMediaStream, Reset
 
 __all__ = [
+    "ConfigurationError",
     "ErrorFragment",
     "GetMediaClient",
     "GetMediaCounters",
     "GetMediaError",
     "GetMediaStream",
     "InvalidArgumentError",
+    "InvalidEndpointError",
+    "MissingCredentialsError",
+    "NoRegionError",
     "NotAuthorizedError",
     "Reset",
     "RetriesExhaustedError",
     "RetryPolicy",
     "StartSelector",
     "StreamNotFoundError",
+    "is_loopback",
+    "resolve_aws",
 ]

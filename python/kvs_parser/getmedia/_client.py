@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .._aws.backoff import RetryPolicy
-from .._aws.endpoint import EndpointResolver, client_config, make_session, stream_ref
+from .._aws.endpoint import EndpointResolver, client_config, stream_ref
 from .._aws.pacing import RequestPacer
+from .._aws.preflight import resolve_aws
+from ._announce import announce_resets
 from ._selector import StartSelector
 from ._stream import GetMediaStream
 
@@ -34,10 +36,14 @@ class GetMediaClient:
         `endpoint_url`: the kinesisvideo control-plane endpoint (e.g. a local emulator);
         `read_timeout`: silence after which a connection counts as lost and is resumed;
         `pacer`: keeps GetDataEndpoint/GetMedia under the per-stream TPS limits (default: one of this
-        client's own; pass `other_client.pacer` so clients of one process share one)."""
+        client's own; pass `other_client.pacer` so clients of one process share one).
+
+        Region, credentials and endpoint URL are checked here (see `preflight`): a missing region or
+        credentials, or a malformed URL, raises a ConfigurationError at once instead of being retried."""
+        target = resolve_aws(session, region=region_name, endpoint_url=endpoint_url, profile_name=profile_name)
         self.retry = retry
         self.pacer = pacer if pacer is not None else RequestPacer()
-        self.resolver = EndpointResolver(make_session(session, profile_name), endpoint_url, region_name,
+        self.resolver = EndpointResolver(target.session, target.endpoint_url, target.region,
                                          client_config(connect_timeout, read_timeout), pacer=self.pacer)
 
     def stream(
@@ -49,9 +55,12 @@ class GetMediaClient:
         retry: Optional[RetryPolicy] = None,
         **options: Any,
     ) -> GetMediaStream:
-        """A stream (not connected until read); `options` are GetMediaStream's keyword arguments."""
-        return GetMediaStream(self.resolver, stream_ref(stream_name, stream_arn), start,
-                              retry=retry or self.retry, **options)
+        """A stream (not connected until read); `options` are GetMediaStream's keyword arguments. Each
+        reconnect is logged (logger ``kvs_parser.getmedia``) before `on_reset`, if given, is called."""
+        ref = stream_ref(stream_name, stream_arn)
+        retry = retry or self.retry
+        options["on_reset"] = announce_resets(ref, retry, options.get("on_reset"))
+        return GetMediaStream(self.resolver, ref, start, retry=retry, **options)
 
     def close(self) -> None:
         self.resolver.close()

@@ -53,8 +53,13 @@ class StartSelector:
     @classmethod
     def parse(cls, text: str) -> StartSelector:
         """A selector from the command line: `now`, `earliest`, `fragment:NUMBER`, `token:TOKEN`,
-        `producer:TIME` or a server TIME (epoch seconds or ISO 8601; no zone means UTC)."""
-        prefixed = text.split(":", 1)[0] in ("fragment", "token", "producer")
+        `producer:TIME`, `server:TIME` or a bare server TIME (epoch seconds or ISO 8601; no zone means
+        UTC). Case-insensitive names; raises ValueError for anything else."""
+        text = text.strip()
+        head, _, rest = text.partition(":")
+        prefixed = head.lower() in ("fragment", "token", "producer", "server")
+        if prefixed:
+            text = f"{head.lower()}:{rest}"
         kind, _, value = text.partition(":") if prefixed else ("", "", text)
         if not kind and text.lower() in ("now", "earliest"):
             return cls(text.upper())
@@ -66,7 +71,11 @@ class StartSelector:
         try:
             at = float(value)
         except ValueError:
-            at = datetime.fromisoformat(value)
+            try:
+                at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"start {text!r}: expected now, earliest, fragment:NUMBER, token:TOKEN, "
+                                 "producer:TIME or server:TIME (TIME: epoch seconds or ISO 8601)") from None
         return cls.producer_timestamp(at) if kind == "producer" else cls.server_timestamp(at)
 
     def to_api(self) -> Dict[str, Any]:

@@ -9,7 +9,16 @@ starting a new file when the tracks change (the role of the Java library's Outpu
 from __future__ import annotations
 
 from ._fragments import FragmentMedia, iter_fragment_media
-from ._merge import FragmentFilter, save_fragments
+from ._merge import FragmentFilter, IncompleteFragment, SavedFiles, save_fragments
 from ._writer import MkvFileWriter, track_spec
 
-__all__ = ["FragmentFilter", "FragmentMedia", "MkvFileWriter", "iter_fragment_media", "save_fragments", "track_spec"]
+__all__ = [
+    "FragmentFilter",
+    "FragmentMedia",
+    "IncompleteFragment",
+    "MkvFileWriter",
+    "SavedFiles",
+    "iter_fragment_media",
+    "save_fragments",
+    "track_spec",
+]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Collection, List, Optional, Tuple, Union
 
 from .._kvsparser import TrackInfo
+from ..errors import TruncatedStreamError
 from ..iterators import ByteSource
 from ._fragments import FragmentMedia, iter_fragment_media
 from ._writer import MkvFileWriter, open_writer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,18 +47,44 @@ def _path(base: Path, index: int) -> Path:
     return base if index == 0 else base.with_name(f"{base.stem}-{index + 1}{base.suffix}")
 
 
+@dataclass(frozen=True)
+class IncompleteFragment:
+    """A fragment left out of the saved files: the input ends inside it (the normal end of a capture) or a
+    damaged element lost part of it."""
+
+    fragment_number: Optional[str]
+    frames: int  # frames of it that were complete
+    reason: str
+
+
+class SavedFiles(List[Path]):
+    """The files save_fragments wrote, in order (a list of paths), and ``incomplete``: the fragments it
+    left out because they were cut or damaged (each file holds whole fragments only)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.incomplete: List[IncompleteFragment] = []
+
+
 def save_fragments(source: ByteSource, path: Union[str, Path], select: FragmentFilter = FragmentFilter()
-                   ) -> List[Path]:
+                   ) -> SavedFiles:
     """Writes the selected fragments of `source` (GetMedia / GetMediaForFragmentList bytes, a file or a
     readable) as playable MKV files: `path`, then `<stem>-2<suffix>`, ... each time the tracks change.
-    Returns the files written (none when nothing was selected)."""
+
+    Only complete fragments are saved: a capture that ends mid-fragment (as a stopped capture does) gives
+    files of the fragments before the cut, and the cut one is reported in the result's ``incomplete``
+    (and logged), not raised. Returns the files written (none when nothing was selected)."""
     base = Path(path)
-    written: List[Path] = []
+    written = SavedFiles()
+    errors: List[Exception] = []
     out: Optional[BinaryIO] = None
     writer: Optional[MkvFileWriter] = None
     key: Optional[Tuple[Any, ...]] = None
     try:
-        for fragment in iter_fragment_media(source):
+        for fragment in iter_fragment_media(source, on_error=errors.append):
+            if not fragment.metadata.complete:
+                written.incomplete.append(_incomplete(fragment, errors))
+                continue
             if not select.wants(fragment):
                 continue
             if writer is None or tracks_key(fragment.tracks) != key:
@@ -67,9 +97,18 @@ def save_fragments(source: ByteSource, path: Union[str, Path], select: FragmentF
             writer.new_cluster()
             for frame in fragment.frames:
                 writer.add(frame)
-        if writer is not None:
-            writer.close()
     finally:
+        if writer is not None:
+            writer.close()  # even when interrupted: the file holds the whole fragments written so far
         if out is not None:
             out.close()
+    for left_out in written.incomplete:
+        log.warning("fragment %s not saved: %s (%d complete frames)", left_out.fragment_number, left_out.reason,
+                    left_out.frames)
     return written
+
+
+def _incomplete(fragment: FragmentMedia, errors: List[Exception]) -> IncompleteFragment:
+    truncated = any(isinstance(error, TruncatedStreamError) for error in errors)
+    reason = "the input ends inside it" if truncated else f"damaged ({errors[-1]})" if errors else "incomplete"
+    return IncompleteFragment(fragment.metadata.fragment_number, len(fragment.frames), reason)

@@ -68,9 +68,13 @@ class FrameSource:
 
     def _emit(self, picture: DecodedPicture, producer_time_ms: Optional[int]) -> bool:
         """Queue one picture; False once the source is stopping (the reader should return)."""
+        # pts_ms is on the producer's clock for every source (see SourceFrame); the container's own
+        # timeline stays in media_time_ms.
+        pts_ms = picture.pts_ms if producer_time_ms is None else producer_time_ms
         frame = SourceFrame(
             camera_id=self.camera_id, image=picture.image, pixel_format=picture.pixel_format,
-            width=picture.width, height=picture.height, pts_ms=picture.pts_ms, is_keyframe=picture.is_keyframe,
+            width=picture.width, height=picture.height, pts_ms=pts_ms, media_time_ms=picture.pts_ms,
+            is_keyframe=picture.is_keyframe,
             track_number=picture.track_number, producer_time_ms=producer_time_ms,
             producer_timestamp_ms=picture.producer_timestamp_ms, server_timestamp_ms=picture.server_timestamp_ms,
             fragment_number=picture.fragment_number, decoded_time_ms=now_ms(),
@@ -176,12 +180,15 @@ class FrameSource:
             object.__setattr__(frame, "latency_ms", latency)
         return frame
 
-    def read_frame(self, timeout: Union[Optional[float], _Default] = _DEFAULT) -> Tuple[bool, Any]:
-        """OpenCV ``VideoCapture.read()`` style: (True, image) or (False, None) on timeout or at the end.
-        The error that ended the stream is raised, not hidden in a False."""
+    def read_frame(self, timeout: Optional[float] = None) -> Tuple[bool, Any]:
+        """OpenCV ``VideoCapture.read()`` style: (True, image), or (False, None) only once the stream has
+        ended or the source was stopped (and every queued frame was read), so ``if not ok: break`` ends
+        the loop at the end and never on a hiccup. It waits for the next frame as long as it takes (a slow
+        start, a reconnect); `timeout` (seconds) bounds the wait and raises ``FrameTimeout`` when it runs
+        out. The error that ended the stream is raised, not hidden in a False."""
         try:
             return True, self.read(timeout).image
-        except (FrameTimeout, SourceEnded):
+        except SourceEnded:
             return False, None
 
     def __iter__(self) -> Iterator[SourceFrame]:

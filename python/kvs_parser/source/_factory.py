@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-import boto3
-
+from ..getmedia import resolve_aws
 from ._base import FrameSource
 from ._getmedia import KVSGetMediaFrameSource
 from ._hls import KVSHLSFrameSource
@@ -20,21 +19,11 @@ log = logging.getLogger(__name__)
 
 FrameSourceType = Union[KVSGetMediaFrameSource, KVSHLSFrameSource]
 
-# An endpoint override (the emulator) still needs a signing region and credentials.
-EMULATOR_REGION = "us-east-1"
-
 
 def session_for(endpoint_url: Optional[str], region: Optional[str], session: Any = None) -> Any:
-    """`session`, or a new boto3 Session; for an endpoint override without credentials, placeholder ones
-    (an emulator checks none, and a real endpoint rejects them with a clear NotAuthorized)."""
-    if session is not None:
-        return session
-    session = boto3.Session(region_name=region)
-    if endpoint_url and session.get_credentials() is None:
-        log.info("no AWS credentials found; using placeholders for %s", endpoint_url)
-        session = boto3.Session(aws_access_key_id="kvs-parser", aws_secret_access_key="kvs-parser",
-                                region_name=region or session.region_name or EMULATOR_REGION)
-    return session
+    """The boto3 Session the credentials rule gives (see ``kvs_parser._aws.preflight``): `session` or
+    the usual chain, with placeholders for a loopback endpoint when nothing is configured."""
+    return resolve_aws(session, region=region, endpoint_url=endpoint_url).session
 
 
 def source_from_config(
@@ -46,13 +35,11 @@ def source_from_config(
     output = app.output_for(camera)
     region = app.region_for(camera)
     endpoint_url = app.endpoint_for(camera)
-    if endpoint_url and region is None:
-        region = EMULATOR_REGION
     playback = camera.playback
     getmedia = playback.getmedia
     common: dict[str, Any] = dict(
         stream_name=camera.kvs_stream_name, stream_arn=camera.kvs_stream_arn, region=region,
-        start_selector=getmedia.start_selector, session=session_for(endpoint_url, region, session),
+        start_selector=getmedia.start_selector, session=session,
         endpoint_url=endpoint_url, decode_options=output.decode_options(camera.fps_target),
         queue_max_size=getmedia.frame_queue.max_size, queue_policy=getmedia.frame_queue.policy,
         queue_timeout=getmedia.frame_queue.timeout_seconds, metrics=metrics,

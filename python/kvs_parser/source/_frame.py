@@ -10,11 +10,17 @@ from .._recorders import LatencySummary
 
 @dataclass(frozen=True)
 class SourceFrame:
-    """One decoded picture with where and when it came from.
+    """One decoded picture with where and when it came from; the same fields, with the same meaning, from
+    the GetMedia and the HLS sources.
 
-    ``producer_time_ms`` is this frame's own producer time (the fragment's producer timestamp plus the
-    frame's offset in it, or an absolute HLS timestamp); ``latency_ms`` is the wall clock at read() minus
-    it. Both are None when the stream does not carry a producer time.
+    ``pts_ms``: the frame's presentation time in epoch milliseconds on the producer's clock, i.e.
+    ``producer_time_ms`` (GetMedia: the fragment's producer timestamp plus the frame's offset in the
+    fragment; HLS fMP4: the media timestamp, which KVS sets from the producer timestamps). Only when the
+    stream carries no producer time (HLS MPEG-TS) is it the container's timeline, as ``media_time_ms``.
+    ``media_time_ms``: the timestamp on the container's own timeline (GetMedia: Cluster + Block timecode,
+    which a producer may start at 0; HLS: the segment media time). ``producer_timestamp_ms`` and
+    ``server_timestamp_ms``: the fragment's, as KVS tags them. ``latency_ms``: the wall clock at read()
+    minus ``producer_time_ms``. Producer times and latency are None when the stream carries none.
     """
 
     camera_id: str
@@ -31,6 +37,18 @@ class SourceFrame:
     fragment_number: Optional[str] = None
     decoded_time_ms: float = 0.0  # wall clock when the picture left the decoder
     latency_ms: Optional[float] = None
+    media_time_ms: Optional[int] = None
+
+    def __repr__(self) -> str:  # the image as its shape, not its pixels
+        shape = getattr(self.image, "shape", None)
+        dtype = getattr(self.image, "dtype", None)
+        image = f"<{type(self.image).__name__} shape={shape} dtype={dtype}>"
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _REPR_FIELDS)
+        return f"SourceFrame(camera_id={self.camera_id!r}, image={image}, {fields})"
+
+
+_REPR_FIELDS = ("pixel_format", "width", "height", "pts_ms", "is_keyframe", "producer_time_ms", "fragment_number",
+                "latency_ms")
 
 
 @dataclass(frozen=True)

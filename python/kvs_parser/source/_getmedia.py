@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from ..decode import BackendRegistry, DecodeOptions, FrameDecoder
-from ..getmedia import GetMediaClient, GetMediaStream, RetryPolicy
+from ..getmedia import GetMediaClient, GetMediaStream, RetryPolicy, resolve_aws
 from ..queue import QueuePolicy
 from ._base import FrameSource
 from ._options import StartSpec, as_start_selector, merge_decode_options
@@ -26,8 +26,11 @@ class KVSGetMediaFrameSource(FrameSource):
     ...     frame = source.read(timeout=2.0)         # SourceFrame: image, pts_ms, latency_ms, ...
 
     ``session``: a boto3 Session (default: the usual credential chain); ``endpoint_url``: a kinesisvideo
-    endpoint instead of AWS (e.g. the emulator). ``max_fragment_age_seconds`` skips fragments already that
-    old when they arrive (a backlog after a reconnect). ``follow=False`` ends at the end of the data.
+    endpoint instead of AWS (e.g. the emulator; on a loopback address, placeholder credentials and region
+    are used when none are configured). A missing region or credentials or a malformed endpoint URL raises
+    a ``ConfigurationError`` here, in the constructor. ``max_fragment_age_seconds`` skips fragments already
+    that old when they arrive (a backlog after a reconnect). ``follow=False`` ends at the end of the data;
+    ``keep_polling=False`` ends a followed stream after ``retry.max_attempts`` responses with no new data.
     """
 
     def __init__(
@@ -59,6 +62,7 @@ class KVSGetMediaFrameSource(FrameSource):
         follow: bool = True,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
+        keep_polling: bool = True,
     ) -> None:
         super().__init__(camera_id, queue_max_size=queue_max_size, queue_policy=queue_policy,
                          queue_timeout=queue_timeout, metrics=metrics)
@@ -69,7 +73,9 @@ class KVSGetMediaFrameSource(FrameSource):
         self.decode_options = merge_decode_options(decode_options, pixel_format=pixel_format, width=width,
                                                    height=height, fps_target=fps_target,
                                                    keyframes_only=keyframes_only, device=device)
-        self._session, self._endpoint_url = session, endpoint_url
+        target = resolve_aws(session, region=region, endpoint_url=endpoint_url)
+        self._session, self._endpoint_url, self.region = target.session, target.endpoint_url, target.region
+        self._keep_polling = keep_polling
         self._backend, self._registry = backend, backend_registry
         self._retry = retry or RetryPolicy()
         self._max_age_ms = None if max_fragment_age_seconds is None else max_fragment_age_seconds * 1000
@@ -100,7 +106,8 @@ class KVSGetMediaFrameSource(FrameSource):
         try:
             stream = client.stream(self.stream_name, stream_arn=self.stream_arn, start=self.start_selector,
                                    on_tracks=lambda tracks: emit_all(decoder.update_tracks(tracks)),
-                                   read_size=self._chunk_size, follow=self._follow)
+                                   read_size=self._chunk_size, follow=self._follow,
+                                   keep_polling=self._keep_polling)
             with self._lock:
                 self._stream = stream
             if self._stopping.is_set():

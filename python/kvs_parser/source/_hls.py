@@ -6,6 +6,7 @@ but it needs only the archived-media permissions and works where HLS is already 
 
 from __future__ import annotations
 
+import logging
 import random
 from typing import TYPE_CHECKING, Any, Optional, Union
 
@@ -17,11 +18,11 @@ except ImportError as error:
     raise missing_extra("decode", error) from error
 
 from .._aws.backoff import Backoff
-from .._aws.endpoint import EndpointResolver, client_config, make_session, stream_ref
+from .._aws.endpoint import EndpointResolver, client_config, stream_ref
 from .._aws.errors import fatal_error
 from ..decode import DecodedPicture, DecodeOptions, FpsSampler
 from ..decode._pyav_backend import output_size
-from ..getmedia import RetriesExhaustedError, RetryPolicy
+from ..getmedia import RetriesExhaustedError, RetryPolicy, resolve_aws
 from ..queue import QueuePolicy
 from ._base import FrameSource
 from ._hls_session import playback_request, session_url
@@ -29,6 +30,8 @@ from ._options import StartSpec, as_start_selector, merge_decode_options
 
 if TYPE_CHECKING:
     from ..metrics import KVSMetrics
+
+log = logging.getLogger(__name__)
 
 # Media timestamps at or past 2001-09-09 are absolute epoch milliseconds (KVS puts producer timestamps in
 # fMP4 segments); smaller ones are a stream-relative timeline that says nothing about wall-clock time.
@@ -80,7 +83,8 @@ class KVSHLSFrameSource(FrameSource):
         if container_format not in ("FRAGMENTED_MP4", "MPEG_TS"):
             raise ValueError(f"container_format must be FRAGMENTED_MP4 or MPEG_TS, not {container_format!r}")
         self.container_format = container_format
-        self._session, self._endpoint_url = session, endpoint_url
+        target = resolve_aws(session, region=region, endpoint_url=endpoint_url)  # a ConfigurationError now
+        self._session, self._endpoint_url, self.region = target.session, target.endpoint_url, target.region
         self._backoff = Backoff(retry or RetryPolicy(), random.Random())
         self._timeouts = (connect_timeout, read_timeout)
         self._sampler = FpsSampler(self.decode_options.fps_target)
@@ -89,7 +93,7 @@ class KVSHLSFrameSource(FrameSource):
                         "frames_sampled_out": 0}
 
     def _produce(self) -> None:
-        resolver = EndpointResolver(make_session(self._session), self._endpoint_url, self.region,
+        resolver = EndpointResolver(self._session, self._endpoint_url, self.region,
                                     client_config(*self._timeouts))
         try:
             while not self._stopping.is_set():
@@ -116,6 +120,9 @@ class KVSHLSFrameSource(FrameSource):
                 f"HLS gave up after {self._backoff.failures} attempts without progress") from failure
         self._totals["connection_resets"] += 1
         self._set_counters(**self._totals)
+        bound = self._backoff.policy.max_attempts
+        log.warning("camera %s: HLS %s: %s; retrying in %.2f s (attempt %d of %s)", self.camera_id,
+                    type(failure).__name__, failure, delay, self._backoff.failures, bound or "unbounded")
         self._stopping.wait(delay)
 
     def _play(self, url: str, mode: str) -> bool:

@@ -1,0 +1,26 @@
+# The README's two newcomer commands, each complete on a fresh clone:
+#   make demo   creates .venv, installs the package (building the C++ core), runs `kvs-parser demo`
+#   make test   the same install, then the whole test suite
+# The install is redone when pyproject.toml, the benchmarks' requirements or the C++ sources change.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+NATIVE_SOURCES := CMakeLists.txt $(wildcard cpp/src/*.cc cpp/src/*.h cpp/include/kvs_parser/*.h cpp/bindings/*.cc cpp/bindings/*.h)
+
+.PHONY: install demo test
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml bench/requirements.txt $(NATIVE_SOURCES)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -e ".[test]" -r bench/requirements.txt
+	touch $(INSTALLED)
+
+demo: $(INSTALLED)
+	$(BIN)/kvs-parser demo
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
