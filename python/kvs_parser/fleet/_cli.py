@@ -29,7 +29,7 @@ def run_fleet(config: Any, workers: Optional[int], hook: Optional[str], on_hook_
             if stop.wait(max(0.0, wait)) or (deadline is not None and time.monotonic() >= deadline):
                 break
             status = fleet.camera_metrics()
-            text = [status_line(status[c.id]) for c in config.cameras if c.id in status]
+            text = [status_line(status[c.id]) + fleet.hook_status(c.id) for c in config.cameras if c.id in status]
             if tty and text:
                 sys.stdout.write("".join(f"\x1b[2K{line}\n" for line in text) + f"\x1b[{len(text)}F")
             else:
@@ -43,7 +43,7 @@ def run_fleet(config: Any, workers: Optional[int], hook: Optional[str], on_hook_
     status = fleet.camera_metrics()
     for camera in config.cameras:
         if camera.id in status:
-            print(status_line(status[camera.id]))
+            print(status_line(status[camera.id]) + fleet.hook_status(camera.id))
     if fleet.restarts:
         print(f"kvs-parser run: {fleet.restarts} worker restart(s)", file=sys.stderr)
     for failure in fleet.failures():

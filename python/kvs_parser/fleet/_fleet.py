@@ -102,6 +102,7 @@ class Fleet:
         self._rings: Dict[str, FrameRing] = {}
         self._progress: Optional[ProgressTable] = None
         self._status: Dict[str, Any] = {}
+        self._hook_status: Dict[str, str] = {}
         self._lock = threading.Lock()
         self._supervisor: Optional[threading.Thread] = None
         self._stopping = threading.Event()
@@ -195,6 +196,11 @@ class Fleet:
         """The latest SourceMetrics of each camera, as its worker last reported them."""
         with self._lock:
             return dict(self._status)
+
+    def hook_status(self, camera_id: str) -> str:
+        """What the hook did to this camera ("  STOPPED: hook raised ...", "  hook errors N ..."), or ""."""
+        with self._lock:
+            return self._hook_status.get(camera_id, "")
 
     def failures(self) -> List[str]:
         with self._lock:
@@ -293,8 +299,9 @@ class Fleet:
             if kind == "metrics":
                 worker.metrics_url = payload
             elif kind == "status":
-                for metrics in payload:
+                for metrics, hook_status in payload:
                     self._status[metrics.camera_id] = metrics
+                    self._hook_status[metrics.camera_id] = hook_status
             elif kind == "done":
                 failures, ended = payload
                 worker.failures.extend(failures)

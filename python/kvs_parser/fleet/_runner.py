@@ -65,12 +65,16 @@ class CameraRunner:
                 try:
                     hook(camera_id, frame)
                 except StopCamera as error:
-                    self.failure = f"{camera_id}: {error}"
-                    return self.failure
+                    return self._stop(f"{camera_id}: {error}")
                 except Exception as error:
-                    self.failure = f"{camera_id}: hook raised {type(error).__name__}: {error}"
-                    return self.failure
+                    return self._stop(f"{camera_id}: hook raised {type(error).__name__}: {error}")
         return None
+
+    def _stop(self, failure: str) -> str:
+        """The camera stops, its reader too: nothing keeps decoding for nobody."""
+        self.failure = failure
+        self.source.stop()
+        return failure
 
     def thread(self, stop: threading.Event) -> threading.Thread:
         """A (not yet started) thread running this camera."""

@@ -61,9 +61,10 @@ def _alive(pid: int) -> bool:
 
 
 def _resolve_hook(hook: HookSpec, on_error: str, metrics: Any) -> Any:
-    """The hook with run's error policy: reported and counted, then the camera stops or goes on."""
+    """The hook with run's error policy (reported and counted, then the camera stops or goes on), and the
+    HookRunner whose status() says so; (None, None) without a hook."""
     if hook is None:
-        return None
+        return None, None
     from ..commands._hooks import HookRunner, load_hook
     from ._runner import StopCamera
 
@@ -75,7 +76,7 @@ def _resolve_hook(hook: HookSpec, on_error: str, metrics: Any) -> Any:
         if not runner.call(camera_id, frame):
             raise StopCamera(runner.failure(camera_id) or "hook raised")
 
-    return call
+    return call, runner
 
 
 def _with_start(camera: Any, point: ResumePoint) -> Any:
@@ -116,7 +117,13 @@ def worker_main(spec: WorkerSpec) -> None:
 
     registry = CollectorRegistry() if spec.metrics else None
     metrics = KVSMetrics(registry) if registry is not None else None
-    hook = _resolve_hook(spec.hook, spec.on_hook_error, metrics)
+    hook, hook_runner = _resolve_hook(spec.hook, spec.on_hook_error, metrics)
+
+    def status() -> List[Any]:
+        """Each camera's metrics and the hook's word on it (empty while the hook never raised)."""
+        return [(r.source.get_metrics(), "" if hook_runner is None else hook_runner.status(r.camera_id))
+                for r in runners]
+
     server = MetricsServer(registry).start() if registry is not None else None
     if server is not None:
         spec.events.send(("metrics", spec.index, server.url))
@@ -147,7 +154,7 @@ def worker_main(spec: WorkerSpec) -> None:
             if time.monotonic() < next_status:
                 continue
             next_status += spec.status_interval
-            spec.events.send(("status", spec.index, [r.source.get_metrics() for r in runners]))
+            spec.events.send(("status", spec.index, status()))
             if not any(thread.is_alive() for thread in threads):
                 ended = True  # every camera ended or failed
                 break
@@ -159,7 +166,7 @@ def worker_main(spec: WorkerSpec) -> None:
             thread.join(5)
         failures = [r.failure for r in runners if r.failure]
         with contextlib.suppress(OSError):  # the parent may be gone
-            spec.events.send(("status", spec.index, [r.source.get_metrics() for r in runners]))
+            spec.events.send(("status", spec.index, status()))
             spec.events.send(("done", spec.index, (failures, ended)))
         if server is not None:
             server.stop()
