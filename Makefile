@@ -1,6 +1,6 @@
 # The README's two newcomer commands, each complete on a fresh clone:
 #   make demo   creates .venv, installs the package (building the C++ core), runs `kvs-parser demo`
-#   make test   the same install, then the whole test suite
+#   make test   the same install, the servers the tests start (redis-server, via apt-get), then the suite
 # The install is redone when pyproject.toml, the benchmarks' requirements or the C++ sources change.
 
 PYTHON ?= python3
@@ -23,4 +23,5 @@ demo: $(INSTALLED)
 	$(BIN)/kvs-parser demo
 
 test: $(INSTALLED)
+	bash scripts/system_packages.sh
 	$(BIN)/python -m pytest

@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 from prometheus_client import CollectorRegistry
 
@@ -42,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, metavar="N",
                         help="worker processes the cameras are shared over (default: one per core; 0: all cameras "
                              "in this process, on threads)")
+    from ._ray_run import add_arguments as add_ray_arguments
+
+    add_ray_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -78,8 +81,18 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
     return restore
 
 
+def _run_on_ray(args: argparse.Namespace, config: Any) -> int:
+    from ._ray_run import run_on_ray
+
+    stop = threading.Event()
+    # Installed once Ray is initialised: ray.init() installs its own SIGTERM handler.
+    return run_on_ray(args, config, stop, lambda: _stop_on_signals(stop))
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if getattr(args, "ray", None) is not None:
+        return _run_on_ray(args, config)
     try:
         hook_function = load_hook(args.hook) if args.hook else None
     except (ValueError, ImportError, AttributeError) as error:

@@ -21,6 +21,10 @@ class SourceFrame:
     which a producer may start at 0; HLS: the segment media time). ``producer_timestamp_ms`` and
     ``server_timestamp_ms``: the fragment's, as KVS tags them. ``latency_ms``: the wall clock at read()
     minus ``producer_time_ms``. Producer times and latency are None when the stream carries none.
+
+    ``frame_index`` (position of the picture in its fragment, from 0) and ``redelivered`` are set by
+    checkpointed delivery (``kvs_parser.ray``): ``redelivered`` marks a picture of the fragment that was in
+    flight when the camera last stopped, which may have reached the hook before.
     """
 
     camera_id: str
@@ -38,6 +42,8 @@ class SourceFrame:
     decoded_time_ms: float = 0.0  # wall clock when the picture left the decoder
     latency_ms: Optional[float] = None
     media_time_ms: Optional[int] = None
+    frame_index: Optional[int] = None
+    redelivered: bool = False
 
     def __repr__(self) -> str:  # the image as its shape, not its pixels
         shape = getattr(self.image, "shape", None)
@@ -48,7 +54,7 @@ class SourceFrame:
 
 
 _REPR_FIELDS = ("pixel_format", "width", "height", "pts_ms", "is_keyframe", "producer_time_ms", "fragment_number",
-                "latency_ms")
+                "latency_ms", "frame_index", "redelivered")
 
 
 @dataclass(frozen=True)
