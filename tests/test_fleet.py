@@ -245,3 +245,14 @@ def test_one_consumer_reads_every_camera_and_sees_their_status(emu: Emulator,
         status = fleet.camera_metrics()
     assert min(seen.values()) >= 10, seen
     assert status["north"].frames_read > 0 and status["south"].frames_read > 0
+
+
+def test_a_frame_held_past_close_stays_readable_and_nothing_is_left() -> None:
+    name = f"kvstest-{os.getpid()}-late"
+    writer = ring(1, "drop_oldest", name)
+    writer.put(picture(9), meta(0))
+    held = writer.read(timeout=1)
+    assert held is not None
+    writer.close()  # as Fleet.stop() does while the consumer still holds its last frame
+    assert not (SHM / name).exists()
+    assert int(held.image[0, 0, 0]) == 9 and int(held.image.sum()) == 9 * held.image.size  # mapped, not freed

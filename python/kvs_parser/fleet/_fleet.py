@@ -142,6 +142,9 @@ class Fleet:
         self._stopping.set()
         self._stop.value = 1
         deadline = time.monotonic() + timeout
+        # The supervisor drains the pipes too: it ends first, so only this thread reads them from now on.
+        if self._supervisor is not None and self._supervisor is not threading.current_thread():
+            self._supervisor.join(5)
         for worker in self._workers:
             process = worker.process
             while process is not None and process.is_alive() and time.monotonic() < deadline:
@@ -153,8 +156,6 @@ class Fleet:
                 process.kill()
             if process is not None:
                 process.join(5)
-        if self._supervisor is not None and self._supervisor is not threading.current_thread():
-            self._supervisor.join(5)
         self._drain(0)
         if self._server is not None:
             self._server.stop()

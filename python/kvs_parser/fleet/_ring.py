@@ -12,6 +12,7 @@ ring (the slot is then given back); copy it to keep it longer.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from multiprocessing.shared_memory import SharedMemory
@@ -35,6 +36,20 @@ _ALIGN = 64
 
 def _aligned(size: int) -> int:
     return (size + _ALIGN - 1) // _ALIGN * _ALIGN
+
+
+def _detach(memory: SharedMemory) -> None:
+    """SharedMemory.close(), except that a mapping the reader's frames still export is left to them: they
+    hold the mmap object, which unmaps when the last of them goes (never while one can still be read)."""
+    try:
+        memory.close()
+    except BufferError:
+        memory._buf = None  # type: ignore[attr-defined]
+        memory._mmap = None  # type: ignore[attr-defined]
+        fd = getattr(memory, "_fd", -1)
+        if fd >= 0:
+            os.close(fd)
+            memory._fd = -1  # type: ignore[attr-defined]
 
 
 class RingClosed(RuntimeError):
@@ -95,7 +110,8 @@ class FrameRing:
         self._order = np.ndarray((spec.capacity,), np.int64, buf, order)
         self._meta = np.ndarray((slots,), _META, buf, meta)
         stride = _aligned(spec.slot_bytes)
-        self._pixels = [np.ndarray((spec.slot_bytes,), np.uint8, buf, pixels + i * stride) for i in range(slots)]
+        self._offsets = [pixels + i * stride for i in range(slots)]
+        self._pixels = [np.ndarray((spec.slot_bytes,), np.uint8, buf, offset) for offset in self._offsets]
         self._held = -1  # reader side: the slot the last read() returned
 
     # -- creation --
@@ -118,10 +134,12 @@ class FrameRing:
         return cls(spec, SharedMemory(name=spec.name), owner=False)
 
     def close(self) -> None:
-        """Detach; the creator also removes the segment."""
+        """Detach; the creator also removes the segment's name (nothing is left in /dev/shm). A frame the
+        reader still holds keeps the mapping alive (its view exports the buffer) until it is dropped, so
+        touching it never reads unmapped memory."""
         self._header = self._states = self._order = self._meta = None  # type: ignore[assignment]
         self._pixels = []
-        self._memory.close()
+        _detach(self._memory)
         if self._owner:
             self._memory.unlink()
 
@@ -208,7 +226,9 @@ class FrameRing:
     def _frame(self, slot: int, row: np.void) -> RingFrame:
         height, width, channels = int(row["height"]), int(row["width"]), int(row["channels"])
         shape = (height, width, channels) if channels else (int(row["nbytes"]) // width, width)
-        image = self._pixels[slot][: int(row["nbytes"])].reshape(shape)
+        # frombuffer exports the mapping's buffer for as long as the array lives (np.ndarray(buffer=...)
+        # would not, and a view outliving close() would then read unmapped memory).
+        image = np.frombuffer(self._memory.buf, np.uint8, int(row["nbytes"]), self._offsets[slot]).reshape(shape)
 
         def optional(value: float) -> Optional[int]:
             return None if np.isnan(value) else int(value)
