@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from decode_media import RED, Block, Stream, Track, encode, encode_annex_b, frame_index, level
-from kvs_parser.decode import DecodedPicture, DecodeOptions, FrameDecoder, UnsupportedCodecError
+from kvs_parser.decode import AnnexBFeed, DecodedPicture, DecodeOptions, FrameDecoder, UnsupportedCodecError
 from kvs_parser.decode._codecs import codec_spec, is_annex_b
 
 
@@ -148,3 +148,49 @@ def test_unsupported_codec_and_audio_tracks_are_skipped() -> None:
     assert decoder.stats.frames_skipped == 3  # the theora frames; audio is not counted at all
     with pytest.raises(UnsupportedCodecError, match="V_THEORA"):
         decoder.backend.open(theora)
+
+
+# Filler-data NAL units (H.264 type 12, H.265 type 38) that decoders skip, sized so the frame's 4-byte
+# length prefix is 00 00 01 xx: the bytes of a 3-byte Annex B start code.
+_FILLER_HEADER = {"V_MPEG4/ISO/AVC": b"\x0c", "V_MPEGH/ISO/HEVC": b"\x4c\x01"}
+
+
+def _with_leading_filler(stream: Stream, size: int) -> Stream:
+    header = _FILLER_HEADER[stream.track.codec_id]
+    nal = header + b"\xff" * (size - len(header) - 1) + b"\x80"
+    prefix = len(nal).to_bytes(4, "big") + nal
+    blocks = [Block(b.track_number, prefix + b.data, b.pts_ms, b.is_keyframe) for b in stream.blocks]
+    return Stream(stream.track, blocks)
+
+
+@pytest.mark.parametrize("codec_id", ["V_MPEG4/ISO/AVC", "V_MPEGH/ISO/HEVC"])
+@pytest.mark.parametrize("nal_size", [256, 300, 511])
+def test_first_nal_of_256_to_511_bytes_is_not_taken_for_a_start_code(codec_id: str, nal_size: int) -> None:
+    """The format comes from the avcC/hvcC record, not from a frame beginning 00 00 01."""
+    stream = _with_leading_filler(encode(codec_id), nal_size)
+    assert stream.blocks[0].data[:3] == b"\x00\x00\x01" and is_annex_b(stream.blocks[0].data)
+    assert codec_spec(stream.track, stream.blocks[0].data).extradata == stream.track.codec_private
+    frames, decoder = decode_all(stream)
+    assert_pattern(frames, list(range(30)))
+    assert decoder.stats.decode_errors == 0
+
+
+def test_codec_private_that_is_no_record_is_not_extradata() -> None:
+    track = encode("V_MPEG4/ISO/AVC").track
+    broken = Track(codec_id=track.codec_id, codec_private=track.codec_private[:9])  # arrays cut short
+    assert codec_spec(broken).extradata is None
+    assert codec_spec(track).extradata == track.codec_private
+
+
+@pytest.mark.parametrize("codec_id", ["V_MPEG4/ISO/AVC", "V_MPEGH/ISO/HEVC"])
+def test_annexb_feed_converts_a_first_nal_of_256_to_511_bytes(codec_id: str) -> None:
+    """The NVDEC feed decides from CodecPrivate too: the frame is length-prefixed, not Annex B."""
+    plain = encode(codec_id)
+    stream = _with_leading_filler(plain, 300)
+    feed = AnnexBFeed(stream.track)
+    for block, original in zip(stream.blocks, plain.blocks):
+        unit = feed.access_unit(block)
+        expected = AnnexBFeed(plain.track).access_unit(original)
+        filler = b"\x00\x00\x00\x01" + block.data[4:304]
+        head = feed.parameter_sets if block.is_keyframe else b""
+        assert unit == head + filler + expected[len(head):]

@@ -140,3 +140,26 @@ def test_many_producers_counts_stay_consistent() -> None:
 def test_bad_arguments(bad: dict) -> None:
     with pytest.raises(ValueError):
         FrameQueue(**bad)
+
+
+def test_stats_invariant_holds_while_a_blocking_put_waits_and_after_close() -> None:
+    q: FrameQueue[int] = FrameQueue(1, QueuePolicy.BLOCK, timeout=None)
+    q.put(0)
+    refused: list[bool] = []
+
+    def put_one() -> None:
+        try:
+            q.put(1)
+        except QueueClosed:
+            refused.append(True)
+
+    waiting = threading.Thread(target=put_one)
+    waiting.start()
+    time.sleep(0.2)
+    stats = q.stats  # the put of 1 waits for room: not counted yet
+    assert waiting.is_alive() and stats.put == stats.got + stats.dropped + stats.size == 1
+    q.close()  # the waiting put is refused: never counted
+    waiting.join(5)
+    stats = q.stats
+    assert not waiting.is_alive() and refused == [True]
+    assert stats.put == stats.got + stats.dropped + stats.size == 1

@@ -48,6 +48,9 @@ std::string ElementName(std::uint32_t id) {
 
 constexpr std::int64_t kMaxTicks = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kMinTicks = std::numeric_limits<std::int64_t>::min();
+// AWS_KINESISVIDEO_* tags a fragment may carry besides max_tags_per_fragment user tags (KVS sends ~6).
+constexpr std::uint32_t kKvsTagAllowance = 256;
+constexpr char kKvsTagPrefix[] = "AWS_KINESISVIDEO_";
 
 // a + b and a - b clamped to the int64 range: hostile Timecodes near 2^63 must not overflow.
 std::int64_t SaturatingAdd(std::int64_t a, std::int64_t b) {
@@ -305,7 +308,9 @@ void StreamParser::StartElement() {
       return;
     case Id::kSimpleTag:
       if (parent != Raw(Id::kTag) && parent != Raw(Id::kSimpleTag)) break;
-      if (segment_.info.tags.size() + tags_batch_.size() >= limits_.max_tags_per_fragment) {
+      // User tags over the limit are dropped when they end (their name is known then); this bounds
+      // what is held meanwhile, AWS_KINESISVIDEO_* tags included.
+      if (segment_.info.tags.size() + tags_batch_.size() >= limits_.max_tags_per_fragment + kKvsTagAllowance) {
         RejectCurrent(ErrorCode::kLimitExceeded,
                       "more than " + std::to_string(limits_.max_tags_per_fragment) + " tags in one fragment");
         return;
@@ -723,7 +728,7 @@ void StreamParser::OnElementEnd(const OpenElement& element, bool complete) {
     case Id::kSimpleTag: {
       const std::size_t index = simple_tag_stack_.back();
       simple_tag_stack_.pop_back();
-      if (complete) {
+      if (complete && KeepSimpleTag(element, index)) {
         ApplyKvsTag(tags_batch_[index], &segment_.info.metadata, true);
         FragmentMetadata& current = segment_.current_fragment;
         const auto number_before = current.fragment_number;  // only what tells a new fragment, not all tags
@@ -750,6 +755,34 @@ void StreamParser::OnElementEnd(const OpenElement& element, bool complete) {
     default:
       return;
   }
+}
+
+bool StreamParser::KeepSimpleTag(const OpenElement& element, std::size_t index) {
+  const Tag& tag = tags_batch_[index];
+  ErrorCode code = ErrorCode::kInvalidValue;
+  std::string problem;
+  if (!IsValidUtf8(tag.name)) {
+    problem = "tag name is not valid UTF-8";
+  } else if (!tag.is_binary && !IsValidUtf8(tag.value)) {
+    problem = "tag value is not valid UTF-8";
+  } else if (tag.name.compare(0, sizeof kKvsTagPrefix - 1, kKvsTagPrefix) == 0) {
+    ++segment_.kvs_tags;
+    return true;
+  } else if (segment_.info.tags.size() + tags_batch_.size() - segment_.kvs_tags > limits_.max_tags_per_fragment) {
+    code = ErrorCode::kLimitExceeded;
+    problem = "more than " + std::to_string(limits_.max_tags_per_fragment) + " user tags in one fragment";
+  } else {
+    return true;
+  }
+  Report(code, element.start, problem, PathWith(Raw(Id::kSimpleTag)));
+  // Drop it with its nested tags (the tail of the batch), and give their bytes back to the budget.
+  for (std::size_t k = index; k < tags_batch_.size(); ++k) {
+    const Tag& dropped = tags_batch_[k];
+    const std::uint64_t bytes = dropped.name.size() + dropped.value.size() + dropped.binary.size();
+    metadata_bytes_ -= std::min(metadata_bytes_, bytes);
+  }
+  tags_batch_.resize(index);
+  return false;
 }
 
 void StreamParser::OpenSegment(std::uint64_t offset, bool unknown_size, std::uint64_t end) {

@@ -14,6 +14,8 @@ std::optional<std::uint64_t> ReadUnsigned(const std::uint8_t* data, std::size_t 
 std::optional<double> ReadFloat(const std::uint8_t* data, std::size_t size);
 // A string with its trailing NUL padding removed, as the Matroska spec says readers must.
 std::string ReadString(const std::uint8_t* data, std::size_t size);
+// True if `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool IsValidUtf8(const std::string& text);
 // "1511852109.126" (seconds, any number of decimals) to milliseconds, exactly, without floating point.
 std::optional<std::int64_t> ParseSecondsAsMillis(const std::string& text);
 // A decimal integer such as "15858"; nullopt for anything else.

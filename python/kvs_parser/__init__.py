@@ -13,6 +13,7 @@ from ._version import __version__
 from .errors import (
     KVSError,
     LimitExceededError,
+    NonRetryableError,
     ParseError,
     ParserClosedError,
     TruncatedStreamError,
@@ -25,6 +26,7 @@ __all__ = [
     "KVSError",
     "KVSStreamParser",
     "LimitExceededError",
+    "NonRetryableError",
     "ParseError",
     "ParsedFrame",
     "ParserClosedError",

@@ -9,6 +9,11 @@ class KVSError(Exception):
     """Base of every error this package raises."""
 
 
+class NonRetryableError(KVSError):
+    """Base of the errors a retry can never cure (no such stream, not authorized, invalid argument, bad
+    configuration): raised at once, never retried. Every retry loop re-raises these untouched."""
+
+
 class ParseError(KVSError, ValueError):
     """Malformed input: where it is (`offset`, absolute in the stream) and in which element."""
 

@@ -36,7 +36,12 @@ class QueuePolicy(str, Enum):
 
 @dataclass(frozen=True)
 class QueueStats:
-    """Counts since creation; always ``put == got + dropped + size``."""
+    """Counts since creation; ``put == got + dropped + size`` holds in every snapshot.
+
+    ``put`` counts the put() calls that have resolved (the item queued, or dropped): a put() still
+    waiting for room under BLOCK is not counted until it returns, and one refused because the queue
+    closed (QueueClosed) is never counted.
+    """
 
     put: int
     got: int
@@ -86,14 +91,15 @@ class FrameQueue(Generic[T]):
         with self._lock:
             if self._closed:
                 raise QueueClosed("put() on a closed frame queue")
-            self._put += 1
             if len(self._items) >= self.max_size:
                 if self.policy is QueuePolicy.DROP_OLDEST:
                     self._items.popleft()
                     self._dropped += 1
                 elif self.policy is QueuePolicy.DROP_NEWEST or not self._wait_for_room(timeout):
+                    self._put += 1  # counted with its outcome, so a snapshot never sees it half done
                     self._dropped += 1
                     return False
+            self._put += 1
             self._items.append(item)
             self._not_empty.notify()
             return True

@@ -72,6 +72,8 @@ class StreamParser {
     FragmentMetadata current_fragment;
     // Absolute time (ms) of the current KVS fragment's first cluster: frames' offsets are taken from it.
     std::optional<std::int64_t> fragment_start_ms;
+    // AWS_KINESISVIDEO_* SimpleTags kept: not charged to max_tags_per_fragment (resuming needs them).
+    std::uint32_t kvs_tags = 0;
   };
 
   struct PendingBlock {
@@ -118,6 +120,7 @@ class StreamParser {
   void ScanForSync(const std::uint8_t* data, std::size_t size, std::uint64_t offset);
   // Reports an error in the current element and skips the rest of it.
   void RejectCurrent(ErrorCode code, const std::string& message);
+  bool KeepSimpleTag(const OpenElement& element, std::size_t index);
   bool ChargeMetadata(std::size_t bytes);
   std::string PathWith(std::uint32_t id) const;
   std::uint32_t ParentId() const;

@@ -9,6 +9,7 @@ from typing import Any, Dict, Optional, Tuple
 import boto3
 from botocore.config import Config
 
+from .inflight import InFlightRequests
 from .pacing import RequestPacer
 
 
@@ -34,6 +35,7 @@ class EndpointResolver:
     region_name: Optional[str] = None  # None: the session's region
     config: Config = field(default_factory=lambda: client_config(5.0, 30.0))
     pacer: Optional[RequestPacer] = None  # paces GetDataEndpoint (and, in the streams, GetMedia)
+    in_flight: InFlightRequests = field(default_factory=InFlightRequests, repr=False)  # for stop()
     _control: Any = field(default=None, init=False, repr=False)
     _media: Dict[Tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -63,10 +65,12 @@ class EndpointResolver:
         return existing
 
     def _paced(self, client: Any) -> Any:
+        self.in_flight.install(client)
         return self.pacer.install(client) if self.pacer is not None else client
 
     def forget(self, ref: Dict[str, str]) -> None:
-        """Drops a stream's cached endpoint (e.g. after the endpoint stopped answering)."""
+        """Drops a stream's cached endpoint, so the next `media` calls GetDataEndpoint again (after a
+        connection failure, a 5xx, silence or InvalidEndpointException: the endpoint may have moved)."""
         with self._lock:
             client = self._media.pop(next(iter(ref.items())), None)
         if client is not None:

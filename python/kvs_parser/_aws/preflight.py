@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from ..errors import NonRetryableError
 from .errors import GetMediaError
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ PLACEHOLDER_REGION = "us-east-1"  # only signs requests to a loopback endpoint
 PLACEHOLDER_KEY = "kvs-parser-local"
 
 
-class ConfigurationError(GetMediaError, ValueError):
+class ConfigurationError(GetMediaError, NonRetryableError, ValueError):
     """A configuration mistake that no retry can cure; the message says what to change."""
 
 

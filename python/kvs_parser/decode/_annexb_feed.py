@@ -13,7 +13,7 @@ from typing import Union
 
 from .._kvsparser import TrackInfo
 from ..pipe._annexb import H264, HEVC, START_CODE, parameter_sets, to_annexb
-from ._codecs import UnsupportedCodecError, is_annex_b
+from ._codecs import UnsupportedCodecError, is_annex_b, is_configuration_record
 from ._model import EncodedFrame
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ class AnnexBFeed:
         self.length_size = 4
         self.parameter_sets = b""
         private = bytes(track.codec_private or b"")
+        # The format comes from CodecPrivate: with a valid avcC/hvcC record the frames are length-prefixed,
+        # whatever their first bytes look like (a 256-511-byte first NAL begins 00 00 01).
+        self.length_prefixed = is_configuration_record(track.codec_id, private)
         if private and is_annex_b(private):
             self.parameter_sets = private
         elif private:
@@ -56,5 +59,13 @@ class AnnexBFeed:
     def access_unit(self, frame: EncodedFrame) -> bytes:
         """The block as one Annex B access unit; raises ValueError if its NAL lengths are corrupt."""
         data = bytes(frame.data)
-        payload = data if is_annex_b(data) else to_annexb(data, self.length_size, strict=True)
+        if self.length_prefixed:
+            try:
+                payload = to_annexb(data, self.length_size, strict=True)
+            except ValueError:
+                if not is_annex_b(data):
+                    raise
+                payload = data  # a producer that declares avcC but sends start codes
+        else:
+            payload = data if is_annex_b(data) else to_annexb(data, self.length_size, strict=True)
         return self.parameter_sets + payload if frame.is_keyframe else payload

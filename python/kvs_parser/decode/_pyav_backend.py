@@ -79,8 +79,8 @@ class PyAVTrackDecoder:
         self._need_keyframe = True
         self._scaler = VideoReformatter()
 
-    def _open_context(self, first_data: bytes | memoryview) -> av.CodecContext:
-        spec = codec_spec(self._track, first_data)
+    def _open_context(self) -> av.CodecContext:
+        spec = codec_spec(self._track)
         ctx = av.CodecContext.create(spec.decoder_name, "r")
         if spec.extradata:
             ctx.extradata = spec.extradata
@@ -107,7 +107,7 @@ class PyAVTrackDecoder:
             return []
         try:
             if self._ctx is None:
-                self._ctx = self._open_context(data)
+                self._ctx = self._open_context()
             packet = av.Packet(data)
             packet.pts = self._seq
             self._pending[self._seq] = _BlockMeta.of(frame)

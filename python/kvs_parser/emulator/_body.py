@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import BinaryIO, Optional
+from typing import BinaryIO, Callable, Optional
 
 from ._faults import Fault
 
 
 class ConnectionDropped(Exception):
     """Raised to end the connection abruptly, without the terminating chunk."""
+
+
+class EndedEarly(Exception):
+    """Raised to end the response cleanly (terminating chunk) where the fault says, e.g. mid-fragment."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class BodySender:
     wfile: BinaryIO
     fault: Optional[Fault]
     stop: threading.Event
+    note: Callable[[str], None] = lambda what: None  # records when a fault takes effect
     sent: int = 0
     frames: int = 0
     stalled: bool = False
@@ -41,6 +46,8 @@ class BodySender:
         if piece.frame and fault.close_in_frame is not None and self.frames == fault.close_in_frame:
             self._write(data[: len(data) // 2])
             raise ConnectionDropped
+        if piece.frame and fault.end_in_frame is not None and self.frames == fault.end_in_frame:
+            raise EndedEarly
         self.frames += piece.frame
         if fault.corrupt_at_bytes is not None and self.sent <= fault.corrupt_at_bytes < self.sent + len(data):
             damaged = bytearray(data)
@@ -59,6 +66,8 @@ class BodySender:
             if 0 <= cut < len(data) or (cut == len(data) and cut > 0):
                 self._trickle(data[:cut])
                 self.stalled = True
+                self.wfile.flush()
+                self.note("silent")
                 self.stop.wait(fault.stall_seconds)
                 data = data[cut:]
         self._trickle(data)

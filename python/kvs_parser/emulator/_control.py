@@ -34,7 +34,7 @@ def get_data_endpoint(emu: Emulator, request: Request) -> JsonResponse:
     if request.body.get("APIName") not in API_NAMES:
         raise AwsError("InvalidArgumentException", f"bad APIName {request.body.get('APIName')!r}")
     emu.limit_tracker.admit_endpoint_call(emu.get_stream(request.body).name)
-    return JsonResponse({"DataEndpoint": emu.endpoint_url})
+    return JsonResponse({"DataEndpoint": emu.data_endpoint_url})
 
 
 def describe_stream(emu: Emulator, request: Request) -> JsonResponse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from typing import Any, Dict, List, Optional, Sequence, Set, Union
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from ..mkv import Block, FragmentWriter, TrackSpec, start_tags
 from ._camera import SyntheticCamera
@@ -53,29 +53,57 @@ class Emulator:
         self._numbers = itertools.count()
         self._httpd: Optional[EmulatorHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
+        # A data endpoint of its own once move_data_endpoint() was called (until then: the main one).
+        self._data: Optional[Tuple[EmulatorHTTPServer, threading.Thread]] = None
 
     # -- lifecycle --
+    def _serve(self, port: int) -> Tuple[EmulatorHTTPServer, threading.Thread]:
+        httpd = EmulatorHTTPServer((self.host, port), self, ROUTES)
+        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                  name="kvs-emu-http", daemon=True)
+        thread.start()
+        return httpd, thread
+
     def start(self) -> Emulator:
-        self._httpd = EmulatorHTTPServer((self.host, self.port), self, ROUTES)
+        self._httpd, self._thread = self._serve(self.port)
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="kvs-emu-http", daemon=True)
-        self._thread.start()
         return self
+
+    @staticmethod
+    def _shut(httpd: EmulatorHTTPServer, thread: threading.Thread) -> None:
+        httpd.shutdown()
+        httpd.cut_connections()
+        httpd.server_close()  # joins the handler threads (block_on_close)
+        thread.join(5)
 
     def close(self) -> None:
         """Stops producers, ends every response, closes every connection and joins every thread."""
         self.stopping.set()
         for feeder in list(self._feeders.values()):
             feeder.join()
-        if self._httpd is not None:
-            self._httpd.shutdown()
+        with self._lock:
+            data, self._data = self._data, None
+        if data is not None:
+            self._shut(*data)
+        if self._httpd is not None and self._thread is not None:
+            self._shut(self._httpd, self._thread)
+            self._httpd = self._thread = None
+
+    def move_data_endpoint(self) -> str:
+        """Serves the data plane (GetMedia, archived media) from a new port, as when KVS moves a stream:
+        the old data endpoint's connections are cut and it never answers a data-plane call again (a
+        previous separate one stops listening; the main port hangs up on them). Returns the new URL."""
+        assert self._httpd is not None, "start the emulator first"
+        new = self._serve(0)
+        with self._lock:
+            old, self._data = self._data, new
+        self.faults.note("endpoint moved")
+        if old is not None:
+            self._shut(*old)
+        else:
+            self._httpd.retired = True
             self._httpd.cut_connections()
-            self._httpd.server_close()  # joins the handler threads (block_on_close)
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        return self.data_endpoint_url
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -86,6 +114,13 @@ class Emulator:
     @property
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def data_endpoint_url(self) -> str:
+        """What GetDataEndpoint answers: the main endpoint until move_data_endpoint()."""
+        with self._lock:
+            data = self._data
+        return self.endpoint_url if data is None else f"http://{self.host}:{data[0].server_address[1]}"
 
     # -- streams --
     def _new_stream(self, name: str, tracks: tuple, live: bool, media_type: str = "video/h264") -> Stream:

@@ -16,6 +16,10 @@ STATUS = {
     "ResourceInUseException": 400,
     "UnsupportedStreamMediaTypeException": 400,
     "NoDataRetentionException": 400,
+    "InternalFailure": 500,
+    "ServiceUnavailable": 503,
+    "ServiceUnavailableException": 503,
+    "KMSThrottlingException": 400,
 }
 
 

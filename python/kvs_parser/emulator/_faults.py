@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -12,6 +13,8 @@ class Fault:
     """What goes wrong with one call. Byte offsets count response-body bytes (chunk framing excluded)."""
 
     error: Optional[str] = None  # answer with this AWS error code, e.g. "ClientLimitExceededException"
+    status: Optional[int] = None  # ...and this HTTP status (default: the code's own, 500 for InternalFailure)
+    hang_seconds: float = 0.0  # accept the request, send nothing for this long, then drop the connection
     close_after_bytes: Optional[int] = None  # drop the connection after this many body bytes
     close_in_frame: Optional[int] = None  # drop it halfway through the n-th frame (0-based) of the response
     stall_after_bytes: Optional[int] = None  # pause once after this many bytes...
@@ -22,6 +25,10 @@ class Fault:
     error_fragment_after: Optional[int] = None  # after this many fragments send an error fragment, then end
     error_fragment_code: int = 4000
     end_after_fragments: Optional[int] = None  # end the response cleanly after this many fragments
+    end_in_frame: Optional[int] = None  # end the response cleanly just before the n-th frame (0-based)
+    extra_tags: int = 0  # user SimpleTags added before each fragment's trailing AWS tags (one Tags element)
+    non_utf8_tags: bool = False  # add a user tag whose name, and one whose value, is not valid UTF-8
+    corrupt_tag: Optional[str] = None  # one byte of this tag's value (in every fragment) made 0xFF
 
 
 @dataclass
@@ -36,11 +43,18 @@ class FaultRule:
 
 @dataclass
 class FaultPlan:
-    """Rules plus per-(operation, stream) call counters; thread-safe."""
+    """Rules plus per-(operation, stream) call counters; thread-safe. `fired` records when each fault
+    took effect (time.perf_counter(), what), for measuring recovery."""
 
     rules: List[FaultRule] = field(default_factory=list)
     calls: Dict[Tuple[str, str], int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    fired: List[Tuple[float, str]] = field(default_factory=list)
+
+    def note(self, what: str) -> None:
+        with self.lock:
+            self.fired.append((time.perf_counter(), what))
+            del self.fired[:-10_000]  # bounded
 
     def add(self, rule: FaultRule) -> FaultRule:
         with self.lock:

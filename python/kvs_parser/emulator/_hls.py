@@ -76,7 +76,7 @@ def get_hls_streaming_session_url(emu: Emulator, request: Request) -> JsonRespon
     max_results = int(request.body.get("MaxMediaPlaylistFragmentResults") or (5 if mode == "LIVE" else 1000))
     display = request.body.get("DisplayFragmentTimestamp") == "ALWAYS"
     token = emu.hls.add(HlsSession(stream.name, mode, container, selector, max_results, display))
-    return JsonResponse({"HLSStreamingSessionURL": f"{emu.endpoint_url}{PREFIX}getHLSMasterPlaylist.m3u8"
+    return JsonResponse({"HLSStreamingSessionURL": f"{emu.data_endpoint_url}{PREFIX}getHLSMasterPlaylist.m3u8"
                                                    f"?SessionToken={token}"})
 
 

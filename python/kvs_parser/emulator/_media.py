@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Dict, Iterator
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional
 
 from ..mkv import FragmentWriter, end_tags, start_tags
+from . import _hostile as hostile
 from ._body import Piece
 from ._errors import AwsError
+from ._faults import Fault
 from ._store import Fragment, Stream, now_ms
 from ._wire import Request, StreamResponse
 
@@ -56,7 +58,7 @@ def resolve_start(stream: Stream, selector: Dict[str, Any]) -> int:
 
 def fragment_pieces(
     writer: FragmentWriter, stream: Stream, fragment: Fragment, *, side_spelling: bool, trailing: bool,
-    keep_going: Any,
+    keep_going: Any, fault: Optional[Fault] = None,
 ) -> Iterator[Piece]:
     """One fragment as pieces: header, one piece per frame as it is produced, trailing tags.
 
@@ -68,11 +70,11 @@ def fragment_pieces(
     frames, complete = stream.wait_frames(fragment, 0, 0)
     if complete:
         blocks = [writer.block(f, timecode) for f in frames]
-        yield Piece(writer.prefix(tags, timecode, sum(len(b) for b in blocks)))
+        yield Piece(hostile.spoil(writer.prefix(tags, timecode, sum(len(b) for b in blocks)), fault, tags))
         for block in blocks:
             yield Piece(block, frame=True)
     else:
-        yield Piece(writer.prefix(tags, timecode))
+        yield Piece(hostile.spoil(writer.prefix(tags, timecode), fault, tags))
         sent = 0
         while True:
             for frame in frames:
@@ -83,7 +85,9 @@ def fragment_pieces(
             frames, complete = stream.wait_frames(fragment, sent, POLL)
     if trailing and complete:
         behind = max(0, now_ms() - fragment.end_server_ms)
-        yield Piece(writer.suffix(end_tags(behind, str(fragment.number))))
+        trailing_tags = end_tags(behind, str(fragment.number))
+        suffix = writer.suffix((*hostile.user_tags(fault), *trailing_tags))
+        yield Piece(hostile.spoil(suffix, fault, tuple(trailing_tags)))
 
 
 def get_media(emu: Emulator, request: Request) -> StreamResponse:
@@ -115,6 +119,7 @@ def _follow(emu: Emulator, stream: Stream, seq: int, keep_going: Any, request: R
         if fault and fault.end_after_fragments is not None and sent_fragments >= fault.end_after_fragments:
             return
         if fault and fault.error_fragment_after is not None and sent_fragments >= fault.error_fragment_after:
+            emu.faults.note("error fragment")
             yield Piece(writer.error_fragment(fault.error_fragment_code))
             return
         fragment = stream.wait_fragment(seq, POLL)
@@ -126,7 +131,7 @@ def _follow(emu: Emulator, stream: Stream, seq: int, keep_going: Any, request: R
                 return  # KVS ends a response when the stream has had no new data for a while
             continue
         yield from fragment_pieces(writer, stream, fragment, side_spelling=False, trailing=True,
-                                   keep_going=keep_going)
+                                   keep_going=keep_going, fault=fault)
         if not fragment.complete and not stream.closed:
             return  # stopped mid-fragment (session lifetime or shutdown)
         seq += 1

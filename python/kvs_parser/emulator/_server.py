@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Callable, Dict, Set, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
-from ._body import BodySender, ConnectionDropped
+from ._body import BodySender, ConnectionDropped, EndedEarly
 from ._errors import AwsError
 from ._wire import BytesResponse, JsonResponse, Request, Response, StreamResponse
 
@@ -29,6 +29,10 @@ LOG = logging.getLogger("kvs_parser.emulator")
 Handler = Callable[["Emulator", Request], Response]
 Routes = Dict[Tuple[str, str], Tuple[str, Handler]]
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+# Operations served by a stream's data endpoint (GetDataEndpoint's answer), not the control plane.
+DATA_PLANE = frozenset({"GetMedia", "ListFragments", "GetMediaForFragmentList", "GetHLSStreamingSessionURL",
+                        "GetHLSMasterPlaylist", "GetHLSMediaPlaylist", "GetTSFragment", "GetMP4InitFragment",
+                        "GetMP4MediaFragment"})
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
@@ -40,6 +44,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.emulator = emulator
         self.routes = routes
         self.connections: Set[socket.socket] = set()
+        self.retired = False  # a data endpoint moved away from: data-plane calls get no answer
         self.connections_lock = threading.Lock()
         super().__init__(address, _RequestHandler)
 
@@ -99,9 +104,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
             request = Request(operation, body, dict(parse_qsl(url.query)))
             if method == "POST":
                 emulator.check_authorization(self.headers.get("Authorization", ""), _CREDENTIAL)
+            if self.server.retired and operation in DATA_PLANE:
+                self._hang_up()  # a data endpoint that moved away: it no longer answers
+                return
             request.fault = emulator.faults.on_call(operation, emulator.stream_key(body, request.query))
-            if request.fault is not None and request.fault.error:
-                raise AwsError(request.fault.error, "injected fault")
+            fault = request.fault
+            if fault is not None and fault.hang_seconds:
+                emulator.faults.note("hang before headers")
+                emulator.stopping.wait(fault.hang_seconds)
+                self._hang_up()
+                return
+            if fault is not None and fault.error:
+                emulator.faults.note(fault.error)
+                raise AwsError(fault.error, "injected fault", fault.status)
             response = handler(emulator, request)
         except AwsError as error:
             self._send(*error.response(request_id))
@@ -127,7 +142,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _stream(self, response: StreamResponse, request: Request, request_id: str) -> None:
-        sender = BodySender(self.wfile, request.fault, self.server.emulator.stopping)
+        faults = self.server.emulator.faults
+        sender = BodySender(self.wfile, request.fault, self.server.emulator.stopping, note=faults.note)
         try:
             self.send_response(200)
             self.send_header("Content-Type", response.content_type)
@@ -138,7 +154,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 sender.send(piece)
             sender.finish()
         except ConnectionDropped:
+            faults.note("cut")
             self._abort()
+        except EndedEarly:
+            faults.note("ended mid-fragment")
+            sender.finish()
         except OSError:  # the client went away
             self.close_connection = True
         finally:
@@ -146,6 +166,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if close is not None:
                 close()
             response.on_close()
+
+    def _hang_up(self) -> None:
+        """Closes the connection without a response."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _abort(self) -> None:
         self.close_connection = True

@@ -10,6 +10,7 @@ import logging
 from typing import Any, Callable, Dict, Optional
 
 from .._aws.backoff import RetryPolicy
+from .._redact import redact
 
 log = logging.getLogger("kvs_parser.getmedia")
 
@@ -27,7 +28,7 @@ def announce_resets(ref: Dict[str, str], retry: RetryPolicy, then: Optional[Rese
         elif reset.reason == "renew":
             log.info("stream %r: renewing the GetMedia session", name)
         else:
-            cause = "" if reset.error is None else f" ({type(reset.error).__name__}: {reset.error})"
+            cause = "" if reset.error is None else f" ({type(reset.error).__name__}: {redact(str(reset.error))})"
             log.warning("stream %r: %s%s; retrying in %.2f s (attempt %d %s)", name, reset.reason, cause,
                         reset.delay, reset.attempt, bound)
         if then is not None:

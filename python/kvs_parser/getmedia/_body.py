@@ -49,6 +49,14 @@ def interrupt(body: Any) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
+def set_timeout(body: Any, seconds: float) -> None:
+    """Bounds each later read of `body` (a read that waits longer raises a timeout)."""
+    sock = _socket(body)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.settimeout(seconds)
+
+
 def close(body: Any) -> None:
     """Closes the response and its connection (a half-read body cannot go back to the pool)."""
     with contextlib.suppress(Exception):

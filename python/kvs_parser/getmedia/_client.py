@@ -28,13 +28,15 @@ class GetMediaClient:
         endpoint_url: Optional[str] = None,
         profile_name: Optional[str] = None,
         connect_timeout: float = 5.0,
-        read_timeout: float = 30.0,
+        read_timeout: float = 10.0,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen
         pacer: Optional[RequestPacer] = None,
     ) -> None:
         """`session`: a boto3 Session (default: a new one, credentials from the usual chain);
         `endpoint_url`: the kinesisvideo control-plane endpoint (e.g. a local emulator);
-        `read_timeout`: silence after which a connection counts as lost and is resumed;
+        `connect_timeout`: seconds to establish a connection; `read_timeout`: the longest wait for response
+        headers or for a byte of a body before the connection counts as lost and is resumed (streams
+        lower it to their silence bound once they know the fragment duration);
         `pacer`: keeps GetDataEndpoint/GetMedia under the per-stream TPS limits (default: one of this
         client's own; pass `other_client.pacer` so clients of one process share one).
 

@@ -11,14 +11,17 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Deque, Iterator, Optional
 
-from .._aws.errors import CONNECTION_ERRORS
+from .._aws.errors import CONNECTION_ERRORS, TIMEOUTS
 from .._kvsparser import KVSStreamParser, ParserLimits
 from ..errors import TruncatedStreamError
 from . import _body as body_io
 from ._counters import CounterBox
 from ._resume import MILLIS_BEHIND_NOW_TAG, ResumeState
+from ._silence import SilenceBound
 
 END, CUT, ERROR_FRAGMENT, STOPPED, RENEW = "end", "cut", "error fragment", "stopped", "renew"
+SILENT = "silent"  # no byte within the silence bound: a half-open connection (or a paused producer)
+ENDED_MID_FRAGMENT = "ended mid-fragment"  # a clean end before the fragment's continuation token
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Connection:
     error: Optional[BaseException] = None  # what cut the connection, or the error fragment
     delivered: int = 0  # new frames and fragments handed out
     renew_at: Optional[float] = None  # time.monotonic() after which to end at the next fragment boundary
+    silence: Optional[SilenceBound] = None  # bounds each read of the body (None: the client's read_timeout)
     _at_boundary: bool = False  # a fragment's CONTINUATION_TOKEN was the last thing parsed
     _ready: Deque[Any] = field(default_factory=deque)
     _closing: bool = False
@@ -49,6 +53,8 @@ class Connection:
         parser = KVSStreamParser(on_frame=self._frame, on_fragment_end=self._fragment_end, on_tags=self._tags,
                                  on_tracks=self._tracks, on_error=self._parse_error, limits=self.limits)
         read = body_io.reader(self.body)
+        if self.silence is not None:
+            body_io.set_timeout(self.body, self.silence.seconds())
         try:
             while self.outcome == END:
                 if stopping():
@@ -57,9 +63,12 @@ class Connection:
                 try:
                     chunk = read(self.read_size)
                 except CONNECTION_ERRORS as error:
-                    self.outcome, self.error = (STOPPED if stopping() else CUT), error
+                    cut = SILENT if _is_timeout(error) else CUT
+                    self.outcome, self.error = (STOPPED if stopping() else cut), error
                     break
                 if not chunk:
+                    if self.state.inside_fragment():
+                        self.outcome = ENDED_MID_FRAGMENT  # the rest of the fragment is owed: resume
                     break
                 self.counters.add(bytes=len(chunk))
                 self._at_boundary = False
@@ -84,6 +93,8 @@ class Connection:
 
     # -- parser callbacks (run inside parse()/close(), on the reading thread) --
     def _frame(self, frame: Any) -> None:
+        if self.silence is not None and self.silence.observe(frame):
+            body_io.set_timeout(self.body, self.silence.seconds())
         if self.state.admit(frame):
             self._ready.append(frame)
         else:
@@ -121,6 +132,15 @@ class Connection:
     def _parse_error(self, error: Exception) -> None:
         if not (self._closing and isinstance(error, TruncatedStreamError)):
             self.counters.add(parse_errors=1)
+
+
+def _is_timeout(error: BaseException) -> bool:
+    seen = 0
+    while error is not None and seen < 8:  # urllib3 and botocore wrap the socket's timeout
+        if isinstance(error, TIMEOUTS):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1  # type: ignore[assignment]
+    return False
 
 
 class ErrorFragment(Exception):

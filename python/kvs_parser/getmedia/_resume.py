@@ -40,6 +40,11 @@ class ResumeState:
     def new_connection(self) -> None:
         self._conn_fragment, self._conn_position, self._conn_tagged = None, 0, None
 
+    def inside_fragment(self) -> bool:
+        """True when this connection began a fragment (its number tag or frames) and never saw it complete."""
+        current = self._conn_tagged or self._conn_fragment
+        return current is not None and current not in self._complete
+
     def is_complete(self, fragment_number: Optional[str]) -> bool:
         return fragment_number is not None and fragment_number in self._complete
 

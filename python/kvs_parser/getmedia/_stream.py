@@ -14,20 +14,27 @@ from typing import Any, Callable, Dict, Iterator, Optional
 
 from .._aws.backoff import Backoff, RetryPolicy
 from .._aws.endpoint import EndpointResolver
-from .._aws.errors import CONNECTION_ERRORS, RetriesExhaustedError, fatal_error, is_throttle
+from .._aws.errors import CONNECT_FAILED, ENDPOINT_ERROR, SERVER_ERROR, TIMED_OUT, RetriesExhaustedError, classify
 from .._kvsparser import FragmentMetadata, ParsedFrame, ParserLimits
+from .._redact import scrubbed
+from ..errors import NonRetryableError
 from . import _body as body_io
-from ._connection import END, RENEW, STOPPED, Connection, TracksUpdate
-from ._counters import CounterBox, GetMediaCounters
+from ._connection import END, RENEW, SILENT, STOPPED, Connection, TracksUpdate
+from ._counters import CounterBox, GetMediaCounters, count_reset
 from ._resume import ResumeState
 from ._selector import StartSelector
+from ._silence import SilenceBound
+
+# After these the data endpoint may have moved or died: GetDataEndpoint is called again before resuming.
+RESOLVE_AGAIN = frozenset({CONNECT_FAILED, TIMED_OUT, SERVER_ERROR, ENDPOINT_ERROR, SILENT})
 
 
 @dataclass(frozen=True)
 class Reset:
     """Why a stream reconnects, and how: passed to `on_reset` before the wait."""
 
-    reason: str  # "end", "cut", "error fragment", "throttled", "connect failed", "renew"
+    reason: str  # "end", "cut", "ended mid-fragment", "silent", "error fragment", "renew", or a transient
+    # class of errors.classify: "throttled", "server error", "endpoint error", "connect failed", "timed out"
     error: Optional[BaseException]
     attempt: int  # consecutive attempts without progress, this one included
     delay: float  # seconds until the reconnect
@@ -53,6 +60,7 @@ class GetMediaStream:
         session_lifetime: Optional[float] = 45 * 60.0,
         renew_before: float = 60.0,
         keep_polling: bool = True,
+        silence_timeout: Optional[float] = None,
     ) -> None:
         """`follow`: keep resuming after the service ends a response (a live stream); False ends the
         iteration at the first clean end (an archived range). Cuts and throttles are retried either way.
@@ -61,7 +69,9 @@ class GetMediaStream:
         continuation token with a freshly resolved data endpoint (None: never renew early).
         `keep_polling` (default): while following, poll a stream with no new data for ever (backoff capped
         at retry.max_delay), as a live camera that pauses needs; False ends after retry.max_attempts
-        empty responses."""
+        empty responses (or silent connections).
+        `silence_timeout`: seconds without a byte after which a connection counts as half-open and is
+        resumed; None (default): 3 fragment durations as observed, within [2 s, the client's read_timeout]."""
         self._resolver, self._ref, self._start = resolver, ref, start
         self.on_frame, self.on_fragment, self.on_reset = on_frame, on_fragment, on_reset
         self.on_tracks = on_tracks  # each fragment's TrackInfo list, before its frames
@@ -71,6 +81,9 @@ class GetMediaStream:
         self._renew_after = None if session_lifetime is None else session_lifetime - renew_before
         self._keep_polling = keep_polling
         self._backoff = Backoff(retry, random.Random(seed))
+        ceiling = getattr(resolver.config, "read_timeout", None) or 10.0
+        self._silence = SilenceBound(float(ceiling), silence_timeout)
+        self._reader: Optional[int] = None  # ident of the thread reading, for stop()
         self.state = ResumeState()
         self._counters = CounterBox()
         self._stop = threading.Event()
@@ -115,13 +128,30 @@ class GetMediaStream:
         return self
 
     def stop(self, timeout: Optional[float] = 5.0) -> None:
-        """Ends reading from any thread: the blocked read wakes, the connection closes, the thread ends."""
+        """Ends reading from any thread: the blocked read (or the wait for response headers) is cut,
+        the connection closes, the thread ends; joins a start()ed thread for up to `timeout`."""
         with self._lock:
             self._stop.set()
-            body = self._body
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            self.interrupt()
+            thread = self._thread
+            if thread is None or thread is threading.current_thread() or not thread.is_alive():
+                return
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return
+            # A request may begin between two cuts (the flag is checked first): cut again until it ends.
+            thread.join(0.05 if remaining is None else min(0.05, remaining))
+
+    def interrupt(self) -> None:
+        """Cuts the read or request in progress (after stop(), the reading thread then ends)."""
+        with self._lock:
+            body, reader = self._body, self._reader
         if body is not None:
             body_io.interrupt(body)
-        self.join(timeout)
+        if reader is not None:
+            self._resolver.in_flight.abort(reader)
 
     def join(self, timeout: Optional[float] = None) -> None:
         thread = self._thread
@@ -150,19 +180,32 @@ class GetMediaStream:
             self.error = error
 
     def _events(self) -> Iterator[Any]:
+        with self._lock:
+            self._reader = threading.get_ident()
+        try:
+            yield from self._connections()
+        finally:
+            with self._lock:
+                self._reader = None
+
+    def _connections(self) -> Iterator[Any]:
         selector = self._start
         while not self._stop.is_set():
-            reason, error = "connect failed", None
+            reason: str
+            error: Optional[BaseException]
             try:
                 body = self._resolver.media(self._ref).get_media(StartSelector=selector.to_api(), **self._ref)
             except Exception as failure:
-                fatal = fatal_error(failure)
-                if fatal is not None:
-                    raise fatal from failure
-                if not is_throttle(failure) and not isinstance(failure, CONNECTION_ERRORS):
-                    raise
-                reason, error = ("throttled" if is_throttle(failure) else reason), failure
-                self._counters.add(throttles=int(reason == "throttled"))
+                if self._stop.is_set():
+                    return  # stop() cut the request
+                kind = classify(failure)
+                if isinstance(kind, NonRetryableError):
+                    if kind is failure:
+                        raise
+                    raise kind from failure
+                if kind is None:
+                    raise  # not a service or network failure: a bug to see, not to retry
+                reason, error = kind, failure
             else:
                 connection = yield from self._read(body["Payload"])
                 if connection.outcome == STOPPED:
@@ -176,6 +219,10 @@ class GetMediaStream:
                     selector = self.state.selector(self._start)
                     continue
                 reason, error = connection.outcome, connection.error
+            self._counters.add(**count_reset(reason))
+            if reason in RESOLVE_AGAIN:
+                self._resolver.forget(self._ref)
+                self._counters.add(endpoint_resolutions=1)
             selector = self.state.selector(self._start)
             if not self._wait_before_retry(reason, error, selector):
                 return
@@ -188,7 +235,8 @@ class GetMediaStream:
             self.on_reset(Reset(RENEW, None, 0, 0.0, self.state.selector(self._start)))
 
     def _read(self, body: Any) -> Iterator[Any]:
-        connection = Connection(body, self.state, self._counters, self._read_size, self._limits)
+        connection = Connection(body, self.state, self._counters, self._read_size, self._limits,
+                                silence=self._silence)
         if self._renew_after is not None:
             connection.renew_at = time.monotonic() + self._renew_after
         with self._lock:
@@ -211,14 +259,16 @@ class GetMediaStream:
         """Counts and reports the reset, then waits; False to end quietly (stopped, or a stream that
         keeps ending with nothing new). Raises when failures used up the attempts."""
         delay = self._backoff.next_delay()
-        if delay is None and reason == END and self._follow and self._keep_polling:
-            delay = self._backoff.policy.max_delay  # the live edge: poll on, at the slowest pace
+        # The live edge: nothing new (an empty end, or silence: a paused producer looks the same as a
+        # half-open connection); poll on, at the slowest pace.
+        if delay is None and reason in (END, SILENT) and self._follow and self._keep_polling:
+            delay = self._backoff.policy.max_delay
         if delay is None:
             if reason == END:
                 return False
             raise RetriesExhaustedError(
                 f"GetMedia gave up after {self._backoff.failures} attempts without progress ({reason})",
-            ) from error
+            ) from scrubbed(error)
         self._counters.add(resets=1)
         if self.on_reset is not None:
             self.on_reset(Reset(reason, error, self._backoff.failures, delay, selector))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Tuple, Union
 
 from .._recorders import LatencyRecorder, RateMeter
+from .._redact import redact
 from ..decode import DecodedPicture
 from ..queue import Empty, FrameQueue, QueueClosed, QueuePolicy
 from ._errors import FrameTimeout, SourceEnded, SourceNotStarted
@@ -121,7 +123,7 @@ class FrameSource:
             self._produce()
         except BaseException as error:  # kept for the caller: a thread has nobody to raise to
             if not self._stopping.is_set():
-                log.error("camera %s: %s: %s", self.camera_id, type(error).__name__, error)
+                log.error("camera %s: %s: %s", self.camera_id, type(error).__name__, redact(str(error)))
                 self.error = error
         finally:
             self._queue.close()
@@ -130,13 +132,21 @@ class FrameSource:
     def stop(self, timeout: Optional[float] = None) -> None:
         """Ends the reader thread and joins it; frames still queued can be read, then read() ends."""
         self._stopping.set()
-        self._interrupt()
         self._queue.close()  # wakes a put() blocked on a full queue
         thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(self._stop_timeout if timeout is None else timeout)
-            if thread.is_alive():
-                log.warning("camera %s: reader thread did not stop in time", self.camera_id)
+        if thread is None or thread is threading.current_thread():
+            self._interrupt()
+            return
+        deadline = time.monotonic() + (self._stop_timeout if timeout is None else timeout)
+        while True:
+            # Cut again until the thread ends: a request may start between the flag check and a cut.
+            self._interrupt()
+            remaining = deadline - time.monotonic()
+            if not thread.is_alive() or remaining <= 0:
+                break
+            thread.join(min(0.05, remaining))
+        if thread.is_alive():
+            log.warning("camera %s: reader thread did not stop in time", self.camera_id)
 
     @property
     def running(self) -> bool:
@@ -155,14 +165,17 @@ class FrameSource:
         that ended the stream (StreamNotFoundError, RetriesExhaustedError, ...)."""
         if self._thread is None:
             raise SourceNotStarted("call start() (or use a with block) before read()")
+        frame: Optional[SourceFrame]
         try:
             frame = self._queue.get() if isinstance(timeout, _Default) else self._queue.get(timeout)
         except Empty:
             raise FrameTimeout(f"camera {self.camera_id}: no frame within the timeout") from None
         except QueueClosed:
+            frame = None
+        if frame is None:  # raised outside the except block: the error keeps its own cause chain
             if self.error is not None:
-                raise self.error from None
-            raise SourceEnded(f"camera {self.camera_id}: the source has ended") from None
+                raise self.error
+            raise SourceEnded(f"camera {self.camera_id}: the source has ended")
         received = now_ms()
         latency = None if frame.producer_time_ms is None else received - frame.producer_time_ms
         self._rate.mark()
@@ -211,5 +224,6 @@ class FrameSource:
             frames_stale=counters.frames_stale, decode_errors=counters.decode_errors,
             parse_errors=counters.parse_errors, connection_resets=counters.connection_resets,
             bytes=counters.bytes, millis_behind_now=counters.millis_behind_now, queue_size=stats.size,
-            running=self.running, error=None if self.error is None else f"{type(self.error).__name__}: {self.error}",
+            running=self.running,
+            error=None if self.error is None else f"{type(self.error).__name__}: {redact(str(self.error))}",
         )

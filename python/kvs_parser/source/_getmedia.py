@@ -31,6 +31,8 @@ class KVSGetMediaFrameSource(FrameSource):
     a ``ConfigurationError`` here, in the constructor. ``max_fragment_age_seconds`` skips fragments already
     that old when they arrive (a backlog after a reconnect). ``follow=False`` ends at the end of the data;
     ``keep_polling=False`` ends a followed stream after ``retry.max_attempts`` responses with no new data.
+    ``read_timeout`` bounds the wait for response headers and for each read; ``silence_timeout`` the
+    silence of a live connection before it is resumed (None: 3 fragment durations, 2 s to read_timeout).
     """
 
     def __init__(
@@ -61,7 +63,8 @@ class KVSGetMediaFrameSource(FrameSource):
         chunk_size: int = 64 * 1024,
         follow: bool = True,
         connect_timeout: float = 5.0,
-        read_timeout: float = 30.0,
+        read_timeout: float = 10.0,
+        silence_timeout: Optional[float] = None,
         keep_polling: bool = True,
     ) -> None:
         super().__init__(camera_id, queue_max_size=queue_max_size, queue_policy=queue_policy,
@@ -81,6 +84,7 @@ class KVSGetMediaFrameSource(FrameSource):
         self._max_age_ms = None if max_fragment_age_seconds is None else max_fragment_age_seconds * 1000
         self._chunk_size, self._follow = chunk_size, follow
         self._timeouts = (connect_timeout, read_timeout)
+        self._silence_timeout = silence_timeout
         self._stream: Optional[GetMediaStream] = None
         # Checked now, so a bad backend name fails in the constructor rather than on the reader thread.
         FrameDecoder(self.decode_options, backend, backend_registry).close()
@@ -89,7 +93,7 @@ class KVSGetMediaFrameSource(FrameSource):
         with self._lock:
             stream = self._stream
         if stream is not None:
-            stream.stop(timeout=0)  # wakes the blocked socket read; our own thread is joined by stop()
+            stream.stop(timeout=0)  # cuts the blocked read or request; our own thread is joined by stop()
 
     def _produce(self) -> None:
         decoder = FrameDecoder(self.decode_options, self._backend, self._registry)
@@ -107,7 +111,7 @@ class KVSGetMediaFrameSource(FrameSource):
             stream = client.stream(self.stream_name, stream_arn=self.stream_arn, start=self.start_selector,
                                    on_tracks=lambda tracks: emit_all(decoder.update_tracks(tracks)),
                                    read_size=self._chunk_size, follow=self._follow,
-                                   keep_polling=self._keep_polling)
+                                   keep_polling=self._keep_polling, silence_timeout=self._silence_timeout)
             with self._lock:
                 self._stream = stream
             if self._stopping.is_set():
@@ -125,8 +129,11 @@ class KVSGetMediaFrameSource(FrameSource):
                     self._publish_from(stream, decoder, stale)
             if not self._stopping.is_set():
                 emit_all(decoder.flush())  # the end of the data: pictures the decoder still holds
-            self._publish_from(stream, decoder, stale)
         finally:
+            with self._lock:
+                started = self._stream
+            if started is not None:  # also when the stream failed: its resets count
+                self._publish_from(started, decoder, stale)
             decoder.close()
             client.close()
 

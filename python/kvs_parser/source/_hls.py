@@ -19,9 +19,11 @@ except ImportError as error:
 
 from .._aws.backoff import Backoff
 from .._aws.endpoint import EndpointResolver, client_config, stream_ref
-from .._aws.errors import fatal_error
+from .._aws.errors import classify
+from .._redact import redact, scrubbed
 from ..decode import DecodedPicture, DecodeOptions, FpsSampler
 from ..decode._pyav_backend import output_size
+from ..errors import KVSError, NonRetryableError
 from ..getmedia import RetriesExhaustedError, RetryPolicy, resolve_aws
 from ..queue import QueuePolicy
 from ._base import FrameSource
@@ -36,6 +38,21 @@ log = logging.getLogger(__name__)
 # Media timestamps at or past 2001-09-09 are absolute epoch milliseconds (KVS puts producer timestamps in
 # fMP4 segments); smaller ones are a stream-relative timeline that says nothing about wall-clock time.
 EPOCH_MS_FLOOR = 1_000_000_000_000
+MEDIA_ERROR = "media error"  # FFmpeg could not open or read the session (expired URL, 403/404, bad data)
+
+log = logging.getLogger(__name__)
+
+
+class NoVideoYetError(KVSError):
+    """The HLS session opened with no video stream in it (a live playlist with nothing yet)."""
+
+
+def hls_failure_class(failure: BaseException) -> Union[str, NonRetryableError, None]:
+    """errors.classify, plus FFmpeg's errors: transient (the session URL expires, a segment may be
+    missing for a moment), retried with the same backoff."""
+    if isinstance(failure, (av.error.FFmpegError, NoVideoYetError)):
+        return MEDIA_ERROR
+    return classify(failure)
 
 
 class KVSHLSFrameSource(FrameSource):
@@ -103,26 +120,32 @@ class KVSHLSFrameSource(FrameSource):
                     if self._play(url, request["PlaybackMode"]):
                         return  # the playlist ended (EXT-X-ENDLIST), or stop()
                 except Exception as failure:
-                    fatal = fatal_error(failure)
-                    if fatal is not None:
-                        raise fatal from failure
-                    if isinstance(failure, ValueError) and not isinstance(failure, av.error.FFmpegError):
+                    if self._stopping.is_set():
+                        return
+                    kind = hls_failure_class(failure)
+                    if isinstance(kind, NonRetryableError):
+                        if kind is failure:
+                            raise
+                        raise kind from scrubbed(failure)
+                    if kind is None:
                         raise
-                    self._reconnect_after(failure)
+                    self._reconnect_after(kind, failure)
         finally:
             resolver.close()
             self._set_counters(**self._totals)
 
-    def _reconnect_after(self, failure: Exception) -> None:
+    def _reconnect_after(self, kind: str, failure: Exception) -> None:
         delay = self._backoff.next_delay()
         if delay is None:
             raise RetriesExhaustedError(
-                f"HLS gave up after {self._backoff.failures} attempts without progress") from failure
+                f"HLS gave up after {self._backoff.failures} attempts without progress ({kind})",
+            ) from scrubbed(failure)
         self._totals["connection_resets"] += 1
         self._set_counters(**self._totals)
         bound = self._backoff.policy.max_attempts
-        log.warning("camera %s: HLS %s: %s; retrying in %.2f s (attempt %d of %s)", self.camera_id,
-                    type(failure).__name__, failure, delay, self._backoff.failures, bound or "unbounded")
+        log.warning("camera %s: HLS %s, %s: %s; retrying in %.2f s (attempt %d of %s)", self.camera_id, kind,
+                    type(failure).__name__, redact(str(failure)), delay, self._backoff.failures,
+                    bound or "unbounded")
         self._stopping.wait(delay)
 
     def _play(self, url: str, mode: str) -> bool:
@@ -130,6 +153,8 @@ class KVSHLSFrameSource(FrameSource):
         # FFmpeg starts a live playlist 3 segments before its end; a replay must start at its beginning.
         options = {"live_start_index": "0"} if mode == "LIVE_REPLAY" else {}
         with av.open(url, timeout=self._timeouts, options=options) as container:
+            if not container.streams.video:
+                raise NoVideoYetError("the HLS session has no video stream yet")
             video = container.streams.video[0]
             # Slice threads only in low-latency mode: frame threads hold pictures back.
             video.thread_type = "SLICE" if self.decode_options.latency == "low" else "AUTO"
