@@ -44,7 +44,8 @@ def load_hook(spec: str) -> Hook:
         target = getattr(target, part)
     if not callable(target):
         raise ValueError(f"--hook {spec} is not callable")
-    return target
+    hook: Callable[[str, Any], Any] = target
+    return hook
 
 
 @dataclass
