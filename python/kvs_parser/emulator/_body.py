@@ -7,8 +7,9 @@ it exists: nothing waits for a buffer to fill, which is what keeps a live frame'
 from __future__ import annotations
 
 import threading
+from io import BufferedIOBase
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Optional
+from typing import Callable, Optional
 
 from ._faults import Fault
 
@@ -29,7 +30,7 @@ class Piece:
 
 @dataclass
 class BodySender:
-    wfile: BinaryIO
+    wfile: BufferedIOBase  # an HTTP handler's wfile
     fault: Optional[Fault]
     stop: threading.Event
     note: Callable[[str], None] = lambda what: None  # records when a fault takes effect
