@@ -7,8 +7,8 @@ it exists: nothing waits for a buffer to fill, which is what keeps a live frame'
 from __future__ import annotations
 
 import threading
-from io import BufferedIOBase
 from dataclasses import dataclass
+from io import BufferedIOBase
 from typing import Callable, Optional
 
 from ._faults import Fault
