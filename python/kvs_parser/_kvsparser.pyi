@@ -4,8 +4,6 @@ from typing import Any, Callable, Optional, Union
 
 from typing_extensions import Buffer
 
-from .errors import ParseError
-
 __version__: str
 
 class ParsedFrame:
@@ -155,7 +153,7 @@ class KVSStreamParser:
         on_fragment_end: Optional[Callable[[FragmentMetadata], Any]] = None,
         on_tracks: Optional[Callable[[list[TrackInfo]], Any]] = None,
         on_tags: Optional[Callable[[list[Tag]], Any]] = None,
-        on_error: Optional[Callable[[ParseError], Any]] = None,  # called with ParseError subclasses
+        on_error: Optional[Callable[[Exception], Any]] = None,
         limits: Optional[ParserLimits] = None,
     ) -> None: ...
     def parse(self, chunk: Buffer) -> None: ...
