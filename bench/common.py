@@ -24,8 +24,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import av
 import numpy as np
 
-from kvs_parser.emulator import Emulator, Limits, SyntheticCamera
-from kvs_parser.emulator import _body as emulator_body
+from kvs_parser.emulator import BytesSent, Emulator, Limits, SyntheticCamera
 from kvs_parser.emulator._encode import EncodedGop
 from kvs_parser.emulator._nal import avcc, length_prefixed, split_annexb
 
@@ -186,23 +185,19 @@ def serve(argv: Sequence[str]) -> int:
 
 
 @contextlib.contextmanager
-def frame_write_times() -> Iterator[List[float]]:
+def frame_write_times(emu: Emulator) -> Iterator[List[float]]:
     """perf_counter() as the emulator writes each frame's block (one connection at a time). Without faults
     a block goes out in one write, so this is when its last byte is handed to the socket; taken just
-    before the write, since the reader may run before the writer's thread gets the GIL back."""
+    before the write (the hook runs then), since the reader may run before the writer's thread gets the
+    GIL back."""
     times: List[float] = []
-    original = emulator_body.BodySender.send
 
-    def send(self: Any, piece: Any) -> None:
-        if piece.frame:
+    def on_sent(event: BytesSent) -> None:
+        if event.frame:
             times.append(time.perf_counter())
-        original(self, piece)
 
-    emulator_body.BodySender.send = send  # type: ignore[method-assign]
-    try:
+    with emu.hooks.on_bytes_sent(on_sent):
         yield times
-    finally:
-        emulator_body.BodySender.send = original  # type: ignore[method-assign]
 
 
 # -- figures --

@@ -31,8 +31,7 @@ import boto3
 
 from common import KEYS, ContentCamera, Dist, camera_720p15, frame_write_times, load_line, pyplot, save_plot, write_json
 from kvs_parser.decode import DecodeOptions, FrameDecoder
-from kvs_parser.emulator import Emulator, Limits, SyntheticCamera
-from kvs_parser.emulator import _store as emulator_store
+from kvs_parser.emulator import Emulator, FrameAppended, Limits, SyntheticCamera
 from kvs_parser.emulator._encode import EncodedGop
 from kvs_parser.getmedia import GetMediaClient, StartSelector
 from kvs_parser.queue import FrameQueue
@@ -74,23 +73,18 @@ class Trace:
 
 
 @contextlib.contextmanager
-def append_times(appended: Dict[int, float], wall: Optional[Dict[int, float]] = None) -> Iterator[None]:
+def append_times(emu: Emulator, appended: Dict[int, float], wall: Optional[Dict[int, float]] = None,
+                 ) -> Iterator[None]:
     """perf_counter() (and the wall clock in ms) as the emulator's producer appends each frame, by the
     frame's producer time."""
-    original = emulator_store.Stream.append_frame
 
-    def append_frame(self: Any, fragment: Any, frame: Any) -> None:
-        produced = fragment.producer_ms + frame.timecode - fragment.start_timecode
-        appended[produced] = time.perf_counter()
+    def on_appended(event: FrameAppended) -> None:
+        appended[event.producer_ms] = time.perf_counter()
         if wall is not None:
-            wall[produced] = time.time() * 1000
-        original(self, fragment, frame)
+            wall[event.producer_ms] = time.time() * 1000
 
-    emulator_store.Stream.append_frame = append_frame  # type: ignore[method-assign]
-    try:
+    with emu.hooks.on_frame_appended(on_appended):
         yield
-    finally:
-        emulator_store.Stream.append_frame = original  # type: ignore[method-assign]
 
 
 def drain(queue: FrameQueue) -> threading.Thread:
@@ -240,7 +234,7 @@ class Row:
 def measure(emu: Emulator, label: str, name: str, consumer: str, seconds: float, decode: bool,
             warmup: float) -> Row:
     trace = Trace(start_wall_ms=time.time() * 1000)
-    with frame_write_times() as written, append_times(trace.appended, trace.appended_wall):
+    with frame_write_times(emu) as written, append_times(emu, trace.appended, trace.appended_wall):
         CONSUMERS[consumer](emu, name, seconds, trace, decode)
     trace.written = list(written)
     # The first response starts with the current fragment's backlog, decoded at once: steady state only,

@@ -2,6 +2,7 @@
 
 Streams come from media files (cut into KVS fragments) or from a synthetic live camera whose frames carry
 their index; faults (drops, throttling, stalls, corruption, error fragments) are injected per call.
+Hooks (`Emulator.hooks`) tell a benchmark or a test when a frame is appended and when bytes are sent.
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ from ._emulator import Emulator
 from ._encode import hevc_available
 from ._errors import AwsError
 from ._faults import Fault, FaultRule
+from ._hooks import BytesSent, FrameAppended, Hooks, Subscription
 from ._limits import Limits
 from ._pattern import draw_index_yuv420p, read_index
 
 __all__ = [
     "AwsError",
+    "BytesSent",
     "Emulator",
     "Fault",
     "FaultRule",
+    "FrameAppended",
+    "Hooks",
     "Limits",
+    "Subscription",
     "SyntheticCamera",
     "draw_index_yuv420p",
     "hevc_available",

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 from ._body import Piece
 from ._errors import AwsError
 from ._media import fragment_pieces
+from ._state import ServiceState
 from ._store import Fragment, Stream
 from ._wire import JsonResponse, Request, StreamResponse
-
-if TYPE_CHECKING:
-    from ._emulator import Emulator
 
 
 def fragment_json(fragment: Fragment) -> Dict[str, Any]:
@@ -42,7 +40,7 @@ def select_fragments(stream: Stream, selector: Dict[str, Any]) -> List[Fragment]
     return [f for f in fragments if low <= key(f) <= high]
 
 
-def list_fragments(emu: Emulator, request: Request) -> JsonResponse:
+def list_fragments(emu: ServiceState, request: Request) -> JsonResponse:
     stream = emu.get_stream(request.body)
     fragments = select_fragments(stream, request.body.get("FragmentSelector") or {})
     start = int(request.body.get("NextToken") or 0)
@@ -55,7 +53,7 @@ def list_fragments(emu: Emulator, request: Request) -> JsonResponse:
     return JsonResponse(body)
 
 
-def get_media_for_fragment_list(emu: Emulator, request: Request) -> StreamResponse:
+def get_media_for_fragment_list(emu: ServiceState, request: Request) -> StreamResponse:
     stream = emu.get_stream(request.body)
     numbers = request.body.get("Fragments")
     if not isinstance(numbers, list) or not 1 <= len(numbers) <= 1000:
@@ -69,7 +67,7 @@ def get_media_for_fragment_list(emu: Emulator, request: Request) -> StreamRespon
     return StreamResponse("video/webm", _pieces(emu, stream, fragments, request))
 
 
-def _pieces(emu: Emulator, stream: Stream, fragments: List[Fragment], request: Request) -> Iterator[Piece]:
+def _pieces(emu: ServiceState, stream: Stream, fragments: List[Fragment], request: Request) -> Iterator[Piece]:
     writer = emu.writer(stream)
     fault = request.fault
     for count, fragment in enumerate(fragments):

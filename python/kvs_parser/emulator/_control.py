@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict
+from typing import Any, Dict
 
 from ._errors import AwsError
+from ._state import ServiceState
 from ._store import Stream
 from ._wire import JsonResponse, Request
-
-if TYPE_CHECKING:
-    from ._emulator import Emulator
 
 API_NAMES = frozenset(
     {"PUT_MEDIA", "GET_MEDIA", "LIST_FRAGMENTS", "GET_MEDIA_FOR_FRAGMENT_LIST",
@@ -30,18 +28,18 @@ def stream_info(stream: Stream) -> Dict[str, Any]:
     }
 
 
-def get_data_endpoint(emu: Emulator, request: Request) -> JsonResponse:
+def get_data_endpoint(emu: ServiceState, request: Request) -> JsonResponse:
     if request.body.get("APIName") not in API_NAMES:
         raise AwsError("InvalidArgumentException", f"bad APIName {request.body.get('APIName')!r}")
     emu.limit_tracker.admit_endpoint_call(emu.get_stream(request.body).name)
     return JsonResponse({"DataEndpoint": emu.data_endpoint_url})
 
 
-def describe_stream(emu: Emulator, request: Request) -> JsonResponse:
+def describe_stream(emu: ServiceState, request: Request) -> JsonResponse:
     return JsonResponse({"StreamInfo": stream_info(emu.get_stream(request.body))})
 
 
-def list_streams(emu: Emulator, request: Request) -> JsonResponse:
+def list_streams(emu: ServiceState, request: Request) -> JsonResponse:
     condition = request.body.get("StreamNameCondition") or {}
     prefix = condition.get("ComparisonValue", "")
     streams = sorted((s for s in emu.streams() if s.name.startswith(prefix)), key=lambda s: s.name)
@@ -54,7 +52,7 @@ def list_streams(emu: Emulator, request: Request) -> JsonResponse:
     return JsonResponse(body)
 
 
-def create_stream(emu: Emulator, request: Request) -> JsonResponse:
+def create_stream(emu: ServiceState, request: Request) -> JsonResponse:
     name = request.body.get("StreamName")
     if not name:
         raise AwsError("InvalidArgumentException", "StreamName is required")
@@ -62,6 +60,6 @@ def create_stream(emu: Emulator, request: Request) -> JsonResponse:
     return JsonResponse({"StreamARN": stream.arn})
 
 
-def delete_stream(emu: Emulator, request: Request) -> JsonResponse:
+def delete_stream(emu: ServiceState, request: Request) -> JsonResponse:
     emu.remove_stream(emu.get_stream(request.body).name)
     return JsonResponse({})

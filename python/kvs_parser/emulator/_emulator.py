@@ -5,18 +5,20 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from ..mkv import Block, FragmentWriter, TrackSpec, start_tags
 from ._camera import SyntheticCamera
 from ._errors import AwsError
 from ._faults import Fault, FaultPlan, FaultRule
-from ._hls import HlsSessions
+from ._hls_sessions import HlsSessions
+from ._hooks import Hooks
 from ._limits import Limits, LimitTracker
 from ._live import LiveFeeder
 from ._routes import ROUTES
 from ._server import EmulatorHTTPServer
 from ._sources import load_file
+from ._state import ServiceState
 from ._store import FRAGMENT_NUMBER_BASE, FRAGMENT_NUMBER_STEP, Stream, now_ms
 
 ACCOUNT = "123456789012"
@@ -40,12 +42,15 @@ class Emulator:
         allowed_access_keys: Optional[Set[str]] = None,
     ) -> None:
         self.host, self.port, self.region = host, port, region
-        self.limits = limits or Limits()
-        self.limit_tracker = LimitTracker(self.limits)
-        self.allowed_access_keys = allowed_access_keys  # None: any signed request is accepted
-        self.faults = FaultPlan()
-        self.hls = HlsSessions()
-        self.stopping = threading.Event()
+        limits = limits or Limits()
+        # What the server and the request handlers see of this emulator (they never see the Emulator).
+        self._state = ServiceState(
+            limits=limits, limit_tracker=LimitTracker(limits), faults=FaultPlan(), hls=HlsSessions(),
+            hooks=Hooks(), stopping=threading.Event(), allowed_access_keys=allowed_access_keys,
+            endpoint=lambda: self.endpoint_url, data_endpoint=lambda: self.data_endpoint_url,
+            stream=self.stream, streams=self.streams,
+            add_empty_stream=self.add_empty_stream, remove_stream=self.remove_stream, writer=self.writer,
+        )
         self._streams: Dict[str, Stream] = {}
         self._feeders: Dict[str, LiveFeeder] = {}
         self._lock = threading.Lock()
@@ -57,7 +62,7 @@ class Emulator:
 
     # -- lifecycle --
     def _serve(self, port: int) -> Tuple[EmulatorHTTPServer, threading.Thread]:
-        httpd = EmulatorHTTPServer((self.host, port), self, ROUTES)
+        httpd = EmulatorHTTPServer((self.host, port), self._state, ROUTES)
         thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                   name="kvs-emu-http", daemon=True)
         thread.start()
@@ -114,6 +119,36 @@ class Emulator:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    # -- the service state, by the names the emulator has always had --
+    @property
+    def limits(self) -> Limits:
+        return self._state.limits
+
+    @property
+    def limit_tracker(self) -> LimitTracker:
+        return self._state.limit_tracker
+
+    @property
+    def faults(self) -> FaultPlan:
+        return self._state.faults
+
+    @property
+    def hls(self) -> HlsSessions:
+        return self._state.hls
+
+    @property
+    def hooks(self) -> Hooks:
+        """Callbacks on frames appended and bytes sent (see kvs_parser.emulator.Hooks)."""
+        return self._state.hooks
+
+    @property
+    def stopping(self) -> threading.Event:
+        return self._state.stopping
+
+    @property
+    def allowed_access_keys(self) -> Optional[Set[str]]:
+        return self._state.allowed_access_keys
+
     @property
     def data_endpoint_url(self) -> str:
         """What GetDataEndpoint answers: the main endpoint until move_data_endpoint()."""
@@ -129,7 +164,7 @@ class Emulator:
             if name in self._streams:
                 raise AwsError("ResourceInUseException", f"stream {name} exists")
             arn = f"arn:aws:kinesisvideo:{self.region}:{ACCOUNT}:stream/{name}/{now_ms()}"
-            stream = Stream(name, arn, tracks, live, media_type)
+            stream = Stream(name, arn, tracks, live, media_type, hooks=self.hooks)
             self._streams[name] = stream
             return stream
 
@@ -196,28 +231,6 @@ class Emulator:
         with self._lock:
             return list(self._streams.values())
 
-    def get_stream(self, body: Dict[str, Any]) -> Stream:
-        """The stream a request names by StreamName or StreamARN."""
-        name = body.get("StreamName")
-        arn = body.get("StreamARN")
-        if not name and not arn:
-            raise AwsError("InvalidArgumentException", "StreamName or StreamARN is required")
-        if name:
-            return self.stream(name)
-        match = next((s for s in self.streams() if s.arn == arn), None)
-        if match is None:
-            raise AwsError("ResourceNotFoundException", f"stream {arn} not found")
-        return match
-
-    def stream_key(self, body: Dict[str, Any], query: Dict[str, str]) -> str:
-        """The stream name fault rules match against ('' when the call names none)."""
-        if body.get("StreamName"):
-            return str(body["StreamName"])
-        if body.get("StreamARN"):
-            return str(body["StreamARN"]).split("/")[1] if "/" in str(body["StreamARN"]) else ""
-        session = self.hls.sessions.get(query.get("SessionToken", ""))
-        return session.stream if session else ""
-
     def writer(self, stream: Stream) -> FragmentWriter:
         return FragmentWriter(stream.tracks, known_cluster_size=True)
 
@@ -243,14 +256,3 @@ class Emulator:
 
     def call_count(self, operation: str, stream: str) -> int:
         return self.faults.call_count(operation, stream)
-
-    def check_authorization(self, header: str, pattern: re.Pattern[str]) -> None:
-        if not header.startswith("AWS4-HMAC-SHA256"):
-            raise AwsError("NotAuthorizedException", "request is not signed")
-        match = pattern.search(header)
-        allowed = self.allowed_access_keys
-        if allowed is not None and (match is None or match.group(1) not in allowed):
-            raise AwsError("NotAuthorizedException", "unknown access key")
-
-
-

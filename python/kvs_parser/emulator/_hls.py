@@ -7,64 +7,22 @@ getMP4InitFragment.mp4, getMP4MediaFragment.mp4, each with ?SessionToken=...
 from __future__ import annotations
 
 import math
-import threading
-import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Dict, List, Tuple
+from typing import Any, List, Tuple
 
 from ._archive import select_fragments
 from ._errors import AwsError
 from ._fmp4 import with_decode_time
+from ._hls_sessions import HlsSession
 from ._remux import to_fmp4, to_ts, video_only
+from ._state import ServiceState
 from ._store import Fragment, Stream
 from ._wire import BytesResponse, JsonResponse, Request
-
-if TYPE_CHECKING:
-    from ._emulator import Emulator
 
 PREFIX = "/hls/v1/"
 
 
-@dataclass
-class HlsSession:
-    stream: str
-    mode: str  # LIVE, LIVE_REPLAY, ON_DEMAND
-    container: str  # FRAGMENTED_MP4 or MPEG_TS
-    selector: Dict[str, Any]
-    max_results: int
-    display_timestamps: bool = False  # DisplayFragmentTimestamp=ALWAYS: EXT-X-PROGRAM-DATE-TIME per segment
-
-    @property
-    def producer_time(self) -> bool:
-        """PRODUCER_TIMESTAMP selects, dates and (in fMP4, as KVS does) timestamps by producer time."""
-        return self.selector.get("FragmentSelectorType") == "PRODUCER_TIMESTAMP"
-
-    def fragment_time_ms(self, fragment: Fragment) -> int:
-        return fragment.producer_ms if self.producer_time else fragment.server_ms
-
-
-@dataclass
-class HlsSessions:
-    sessions: Dict[str, HlsSession] = field(default_factory=dict)
-    segments: Dict[Tuple[str, int, str], Any] = field(default_factory=dict)  # remuxed once, served often
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, session: HlsSession) -> str:
-        token = uuid.uuid4().hex
-        with self.lock:
-            self.sessions[token] = session
-        return token
-
-    def get(self, token: str) -> HlsSession:
-        with self.lock:
-            session = self.sessions.get(token)
-        if session is None:
-            raise AwsError("ResourceNotFoundException", "unknown or expired SessionToken", 404)
-        return session
-
-
-def get_hls_streaming_session_url(emu: Emulator, request: Request) -> JsonResponse:
+def get_hls_streaming_session_url(emu: ServiceState, request: Request) -> JsonResponse:
     stream = emu.get_stream(request.body)
     mode = request.body.get("PlaybackMode") or "LIVE"
     container = request.body.get("ContainerFormat") or "FRAGMENTED_MP4"
@@ -80,7 +38,7 @@ def get_hls_streaming_session_url(emu: Emulator, request: Request) -> JsonRespon
                                                    f"?SessionToken={token}"})
 
 
-def _session(emu: Emulator, request: Request) -> Tuple[HlsSession, Stream, str]:
+def _session(emu: ServiceState, request: Request) -> Tuple[HlsSession, Stream, str]:
     token = request.query.get("SessionToken", "")
     session = emu.hls.get(token)
     return session, emu.get_stream({"StreamName": session.stream}), token
@@ -101,7 +59,7 @@ def _playlist_fragments(session: HlsSession, stream: Stream) -> List[Fragment]:
     return fragments[: session.max_results]
 
 
-def master_playlist(emu: Emulator, request: Request) -> BytesResponse:
+def master_playlist(emu: ServiceState, request: Request) -> BytesResponse:
     _, stream, token = _session(emu, request)
     video = next(t for t in stream.tracks if t.width)
     text = (
@@ -112,7 +70,7 @@ def master_playlist(emu: Emulator, request: Request) -> BytesResponse:
     return BytesResponse("application/vnd.apple.mpegurl", text.encode())
 
 
-def media_playlist(emu: Emulator, request: Request) -> BytesResponse:
+def media_playlist(emu: ServiceState, request: Request) -> BytesResponse:
     session, stream, token = _session(emu, request)
     fragments = _playlist_fragments(session, stream)
     target = max([math.ceil(f.duration_ms / 1000) for f in fragments] + [1])
@@ -140,7 +98,7 @@ def media_playlist(emu: Emulator, request: Request) -> BytesResponse:
     return BytesResponse("application/vnd.apple.mpegurl", ("\n".join(lines) + "\n").encode())
 
 
-def _segment(emu: Emulator, request: Request, kind: str) -> Any:
+def _segment(emu: ServiceState, request: Request, kind: str) -> Any:
     session, stream, _ = _session(emu, request)
     number = request.query.get("FragmentNumber", "")
     fragment = stream.find(int(number)) if number.isdigit() else None
@@ -166,13 +124,13 @@ def _segment(emu: Emulator, request: Request, kind: str) -> Any:
     return cached
 
 
-def ts_fragment(emu: Emulator, request: Request) -> BytesResponse:
+def ts_fragment(emu: ServiceState, request: Request) -> BytesResponse:
     return BytesResponse("video/mp2t", _segment(emu, request, "ts"))
 
 
-def mp4_init(emu: Emulator, request: Request) -> BytesResponse:
+def mp4_init(emu: ServiceState, request: Request) -> BytesResponse:
     return BytesResponse("video/mp4", _segment(emu, request, "mp4")[0])
 
 
-def mp4_media(emu: Emulator, request: Request) -> BytesResponse:
+def mp4_media(emu: ServiceState, request: Request) -> BytesResponse:
     return BytesResponse("video/mp4", _segment(emu, request, "mp4")[1])

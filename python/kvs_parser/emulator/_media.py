@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, Optional
 
 from ..mkv import FragmentWriter, end_tags, start_tags
 from . import _hostile as hostile
 from ._body import Piece
 from ._errors import AwsError
 from ._faults import Fault
+from ._state import ServiceState
 from ._store import Fragment, Stream, now_ms
 from ._wire import Request, StreamResponse
-
-if TYPE_CHECKING:
-    from ._emulator import Emulator
 
 POLL = 0.1  # seconds between checks of shutdown and session lifetime while waiting for media
 
@@ -90,7 +88,7 @@ def fragment_pieces(
         yield Piece(hostile.spoil(suffix, fault, tuple(trailing_tags)))
 
 
-def get_media(emu: Emulator, request: Request) -> StreamResponse:
+def get_media(emu: ServiceState, request: Request) -> StreamResponse:
     stream = emu.get_stream(request.body)
     selector = request.body.get("StartSelector")
     if not isinstance(selector, dict):
@@ -109,7 +107,7 @@ def get_media(emu: Emulator, request: Request) -> StreamResponse:
     )
 
 
-def _follow(emu: Emulator, stream: Stream, seq: int, keep_going: Any, request: Request) -> Iterator[Piece]:
+def _follow(emu: ServiceState, stream: Stream, seq: int, keep_going: Any, request: Request) -> Iterator[Piece]:
     writer = emu.writer(stream)
     fault = request.fault
     sent_fragments = 0

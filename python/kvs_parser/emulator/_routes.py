@@ -6,8 +6,9 @@ from . import _archive as archive
 from . import _control as control
 from . import _hls as hls
 from . import _media as media
+from ._server import Routes
 
-ROUTES = {
+ROUTES: Routes = {
     ("POST", "/getDataEndpoint"): ("GetDataEndpoint", control.get_data_endpoint),
     ("POST", "/describeStream"): ("DescribeStream", control.describe_stream),
     ("POST", "/listStreams"): ("ListStreams", control.list_streams),

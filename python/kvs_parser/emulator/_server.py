@@ -15,18 +15,17 @@ import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Callable, Dict, Set, Tuple
+from typing import Any, Callable, Dict, Optional, Set, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
 from ._body import BodySender, ConnectionDropped, EndedEarly
 from ._errors import AwsError
+from ._hooks import BytesSent
+from ._state import ServiceState
 from ._wire import BytesResponse, JsonResponse, Request, Response, StreamResponse
 
-if TYPE_CHECKING:
-    from ._emulator import Emulator
-
 LOG = logging.getLogger("kvs_parser.emulator")
-Handler = Callable[["Emulator", Request], Response]
+Handler = Callable[[ServiceState, Request], Response]
 Routes = Dict[Tuple[str, str], Tuple[str, Handler]]
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 # Operations served by a stream's data endpoint (GetDataEndpoint's answer), not the control plane.
@@ -40,8 +39,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     block_on_close = True
     allow_reuse_address = True
 
-    def __init__(self, address: Tuple[str, int], emulator: Emulator, routes: Routes):
-        self.emulator = emulator
+    def __init__(self, address: Tuple[str, int], state: ServiceState, routes: Routes):
+        self.state = state
         self.routes = routes
         self.connections: Set[socket.socket] = set()
         self.retired = False  # a data endpoint moved away from: data-plane calls get no answer
@@ -92,7 +91,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        emulator = self.server.emulator
+        emulator = self.server.state
         route = self.server.routes.get((method, url.path))
         try:
             if route is None:
@@ -107,7 +106,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if self.server.retired and operation in DATA_PLANE:
                 self._hang_up()  # a data endpoint that moved away: it no longer answers
                 return
-            request.fault = emulator.faults.on_call(operation, emulator.stream_key(body, request.query))
+            request.stream = emulator.stream_key(body, request.query)
+            request.fault = emulator.faults.on_call(operation, request.stream)
             fault = request.fault
             if fault is not None and fault.hang_seconds:
                 emulator.faults.note("hang before headers")
@@ -119,31 +119,39 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 raise AwsError(fault.error, "injected fault", fault.status)
             response = handler(emulator, request)
         except AwsError as error:
-            self._send(*error.response(request_id))
+            self._send(*error.response(request_id), request=None)
             return
         except (ValueError, KeyError, TypeError) as error:
-            self._send(*AwsError("InvalidArgumentException", str(error)).response(request_id))
+            self._send(*AwsError("InvalidArgumentException", str(error)).response(request_id), request=None)
             return
         if isinstance(response, StreamResponse):
             self._stream(response, request, request_id)
         elif isinstance(response, BytesResponse):
-            self._send(200, {"Content-Type": response.content_type}, response.data)
+            self._send(200, {"Content-Type": response.content_type}, response.data, request=request)
         else:
             assert isinstance(response, JsonResponse)
             headers = {"Content-Type": "application/json", "x-amzn-RequestId": request_id}
-            self._send(response.status, headers, json.dumps(response.body).encode())
+            self._send(response.status, headers, json.dumps(response.body).encode(), request=request)
 
-    def _send(self, status: int, headers: Dict[str, str], body: bytes) -> None:
+    def _send(self, status: int, headers: Dict[str, str], body: bytes, *, request: Optional[Request]) -> None:
+        """A whole response; `request` is None for an error answer (hooks see no operation for it)."""
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self._tell_sent(request, len(body), frame=False)
         self.wfile.write(body)
 
+    def _tell_sent(self, request: Optional[Request], size: int, *, frame: bool) -> None:
+        sent = self.server.state.hooks.bytes_sent
+        if sent:
+            operation, stream = (request.operation, request.stream) if request is not None else ("", "")
+            sent.fire(BytesSent(operation, stream, size, frame))
+
     def _stream(self, response: StreamResponse, request: Request, request_id: str) -> None:
-        faults = self.server.emulator.faults
-        sender = BodySender(self.wfile, request.fault, self.server.emulator.stopping, note=faults.note)
+        faults = self.server.state.faults
+        sender = BodySender(self.wfile, request.fault, self.server.state.stopping, note=faults.note)
         try:
             self.send_response(200)
             self.send_header("Content-Type", response.content_type)
@@ -151,6 +159,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header("x-amzn-RequestId", request_id)
             self.end_headers()
             for piece in response.pieces:
+                self._tell_sent(request, len(piece.data), frame=piece.frame)
                 sender.send(piece)
             sender.finish()
         except ConnectionDropped:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 from ..mkv import Block, FragmentInfo, TrackSpec
+from ._hooks import FrameAppended, Hooks
 
 # Real fragment numbers are 47-digit decimals that grow by 2**92 per fragment (see the fixtures).
 FRAGMENT_NUMBER_BASE = 91343852333181432392682062607743920146159169392
@@ -63,6 +64,7 @@ class Stream:
     closed: bool = False
     deleted: bool = False
     cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    hooks: Optional[Hooks] = field(default=None, repr=False)  # the emulator's, told of each frame appended
 
     # -- producer side (call with no lock held) --
     def begin_fragment(self, number: int, producer_ms: int, start_timecode: int) -> Fragment:
@@ -77,6 +79,9 @@ class Stream:
             return fragment
 
     def append_frame(self, fragment: Fragment, frame: Block) -> None:
+        if self.hooks is not None and self.hooks.frame_appended:
+            produced_ms = fragment.producer_ms + frame.timecode - fragment.start_timecode
+            self.hooks.frame_appended.fire(FrameAppended(self.name, fragment.number, produced_ms, frame))
         with self.cond:
             fragment.frames.append(frame)
             self.cond.notify_all()

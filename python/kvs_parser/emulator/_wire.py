@@ -15,6 +15,7 @@ class Request:
     body: Dict[str, Any]
     query: Dict[str, str] = field(default_factory=dict)
     fault: Optional[Fault] = None
+    stream: str = ""  # the stream the call names, as fault rules and hooks see it ('' when none)
 
 
 @dataclass
