@@ -24,7 +24,17 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 import av
 import numpy as np
 
-from kvs_parser.emulator import BytesSent, Emulator, Limits, SyntheticCamera
+from kvs_parser.emulator import (
+    BytesSent,
+    Emulator,
+    Limits,
+    Scene,
+    SceneSpec,
+    SyntheticCamera,
+    load_file,
+    recording,
+    scene_encoder_options,
+)
 from kvs_parser.emulator._encode import EncodedGop
 from kvs_parser.emulator._nal import avcc, length_prefixed, split_annexb
 
@@ -37,39 +47,22 @@ KEYS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_
 # -- a camera whose pictures cost what a real camera's cost to decode --
 
 
-def _texture(width: int, height: int, seed: int = 7) -> np.ndarray:
-    """A static luma texture twice the picture size: smooth gradients plus fixed fine noise (detail that
-    motion compensation can follow, as in a real scene)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0 : 2 * height, 0 : 2 * width].astype(np.float32)
-    luma = 128 + 50 * np.sin(x / 41 + y / 67) + 35 * np.sin(x / 13 - y / 29) + rng.normal(0, 14, x.shape)
-    return np.clip(luma, 16, 235).astype(np.uint8)
-
-
-def content_picture(texture: np.ndarray, index: int, width: int, height: int) -> np.ndarray:
-    """Frame `index`: the texture panned diagonally (a few pixels a frame), as yuv420p (h*3/2, w)."""
-    dx, dy = (5 * index) % width, (3 * index) % height
-    grain = np.random.default_rng(index).integers(-6, 7, (height, width), dtype=np.int16)  # sensor noise
-    luma = np.clip(texture[dy : dy + height, dx : dx + width] + grain, 16, 235).astype(np.uint8)
-    u = np.full((height // 4, width), 110 + (index % 30), dtype=np.uint8)
-    v = np.full((height // 4, width), 140 - (index % 30), dtype=np.uint8)
-    return np.concatenate([luma, u, v])
-
-
 def encode_content(width: int, height: int, fps: int, bitrate: int, first: int, count: int,
-                   texture: np.ndarray) -> EncodedGop:
-    """One group of pictures from a fresh libx264 (ultrafast, zerolatency: no B-frames), opening with an IDR."""
+                   scene: Scene) -> EncodedGop:
+    """One group of pictures of the realistic scene from a fresh encoder set as the recordings are
+    (kvs_parser.emulator's scene: H.264 High, CABAC, deblocking, veryfast, no B-frames, VBV-capped),
+    opening with an IDR."""
+    spec = SceneSpec("h264", width, height, fps, bitrate, count / fps, count / fps)
     encoder = av.CodecContext.create("libx264", "w")
     encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
     encoder.time_base, encoder.framerate = Fraction(1, fps), Fraction(fps, 1)
     encoder.bit_rate, encoder.gop_size, encoder.max_b_frames = bitrate, count, 0
     encoder.flags |= av.codec.context.Flags.global_header
-    encoder.options = {"preset": "ultrafast", "tune": "zerolatency",  # CBR-like, as IP cameras send
-                       "x264-params": f"vbv-maxrate={bitrate // 1000}:vbv-bufsize={bitrate // 2000}"}
+    encoder.options = scene_encoder_options(spec)
     encoder.open()
     packets: List[av.Packet] = []
     for i in range(count):
-        picture = av.VideoFrame.from_ndarray(content_picture(texture, first + i, width, height), format="yuv420p")
+        picture = av.VideoFrame.from_ndarray(scene.picture(first + i), format="yuv420p")
         picture.pts = i
         packets += encoder.encode(picture)
     packets += encoder.encode(None)
@@ -79,7 +72,7 @@ def encode_content(width: int, height: int, fps: int, bitrate: int, first: int, 
 
 @dataclass
 class ContentCamera(SyntheticCamera):
-    """A SyntheticCamera whose fragments are `distinct` groups of pictures of a panning textured scene,
+    """A SyntheticCamera whose fragments are `distinct` groups of pictures of the realistic scene,
     encoded once up front and then replayed in a loop, so the emulator spends no CPU on encoding while a
     benchmark runs (the emulator shares the machine's 2 cores with the consumer under test)."""
 
@@ -88,9 +81,9 @@ class ContentCamera(SyntheticCamera):
 
     def prepare(self) -> ContentCamera:
         if not self._gops:
-            texture = _texture(self.width, self.height)
+            scene = Scene(self.width, self.height)
             count = self.frames_per_fragment
-            self._gops = [encode_content(self.width, self.height, self.fps, self.bitrate, i * count, count, texture)
+            self._gops = [encode_content(self.width, self.height, self.fps, self.bitrate, i * count, count, scene)
                           for i in range(self.distinct)]
         return self
 
@@ -106,8 +99,35 @@ class ContentCamera(SyntheticCamera):
         return size * 8 * self.fps / frames / 1000
 
 
-def camera_720p15(fragment_duration: float = 2.0, bitrate: int = 1_500_000) -> ContentCamera:
+def camera_720p15(fragment_duration: float = 2.0, bitrate: int = 2_000_000) -> ContentCamera:
     return ContentCamera(width=1280, height=720, fps=15, bitrate=bitrate, fragment_duration=fragment_duration)
+
+
+# -- realistic recordings, encoded once and cached (git-ignored) --
+
+MEDIA = Path(os.environ.get("KVS_BENCH_MEDIA", BENCH / "media"))
+
+
+def content(resolution: str = "720p", codec: str = "h264", seconds: float = 20.0) -> Path:
+    """The cached recording of the realistic scene: 720p15 ~2 Mbit/s or 1080p15 ~4 Mbit/s, GOP 2 s."""
+    spec = SceneSpec.p720(codec, seconds) if resolution == "720p" else SceneSpec.p1080(codec, seconds)
+    return recording(spec, MEDIA)
+
+
+def getmedia_bytes(path: Path) -> bytes:
+    """What GetMedia sends for `path` read from its start: one Segment per fragment (a GOP), with the KVS
+    tags (fragment number, timestamps; continuation token and MillisBehindNow after each Cluster)."""
+    from kvs_parser.mkv import FragmentInfo, FragmentWriter, end_tags, start_tags
+
+    media = load_file(str(path))
+    writer = FragmentWriter(media.tracks, known_cluster_size=True)
+    base = 1_700_000_000_000
+    out = []
+    for index, frames in enumerate(media.fragments):
+        number = str(91343852333181432392682062607743920146159169392 + index * (1 << 92))
+        info = FragmentInfo(number, base + frames[0].timecode + 300, base + frames[0].timecode)
+        out.append(writer.fragment(frames, start_tags(info), end_tags(0, number)))
+    return b"".join(out)
 
 
 # -- the emulator in a process of its own, so its CPU and memory are not the consumer's --
@@ -121,14 +141,16 @@ class EmulatorProcess:
     size: str = "1280x720"
     fps: int = 15
     fragment: float = 2.0
-    bitrate: int = 1_500_000
+    bitrate: int = 2_000_000
+    file: Optional[Path] = None  # replay this recording on every stream instead of a ContentCamera
     url: str = ""
     _proc: Optional[subprocess.Popen] = None
 
     def __enter__(self) -> EmulatorProcess:
+        source = ["--file", str(self.file)] if self.file else []
         self._proc = subprocess.Popen(
             [sys.executable, str(BENCH / "common.py"), "serve", "--streams", str(self.streams), "--size", self.size,
-             "--fps", str(self.fps), "--fragment", str(self.fragment), "--bitrate", str(self.bitrate)],
+             "--fps", str(self.fps), "--fragment", str(self.fragment), "--bitrate", str(self.bitrate), *source],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline().strip()
@@ -166,16 +188,21 @@ def serve(argv: Sequence[str]) -> int:
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--fps", type=int, default=15)
     parser.add_argument("--fragment", type=float, default=2.0)
-    parser.add_argument("--bitrate", type=int, default=1_500_000)
+    parser.add_argument("--bitrate", type=int, default=2_000_000)
+    parser.add_argument("--file", help="replay this recording (loaded once, shared by every stream)")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
-    camera = ContentCamera(width=width, height=height, fps=args.fps, bitrate=args.bitrate,
-                           fragment_duration=args.fragment).prepare()
+    media = load_file(args.file) if args.file else None
+    camera = None if media else ContentCamera(width=width, height=height, fps=args.fps, bitrate=args.bitrate,
+                                              fragment_duration=args.fragment).prepare()
     # One consumer per stream, but a benchmark may reconnect often: no throttling by the emulator.
     limits = Limits(getmedia_connections_per_stream=4, getmedia_tps_per_stream=1000)
     with Emulator(limits=limits) as emu:
         for index in range(args.streams):
-            emu.add_live_stream(f"cam{index}", camera)
+            if media is not None:
+                emu.add_replay_stream(f"cam{index}", media)
+            elif camera is not None:
+                emu.add_live_stream(f"cam{index}", camera)
         print(emu.endpoint_url, flush=True)
         sys.stdin.read()  # until the parent closes our stdin (or dies)
     return 0

@@ -13,11 +13,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, Optional
 
 PARSE, DECODE, COLOUR, OTHER = ("parse (native kvs_parser, incl. its callbacks)", "decode (libavcodec H.264)",
                                 "colour conversion (libswscale, to numpy)",
                                 "Python overhead + socket I/O (getmedia, source, queue, app)")
+UNACCOUNTED = "threads that ended inside the window (process CPU minus the threads /proc still lists)"
 NATIVE = "native threads (FFmpeg decoder pools)"
 
 
@@ -78,12 +79,17 @@ def instrumented() -> Iterator[Dict[str, float]]:
         pyav_backend.PyAVTrackDecoder._to_decoded = real_convert  # type: ignore[method-assign]
 
 
-def split(totals: Dict[str, float], threads: Dict[str, float], seconds: float) -> Dict[str, float]:
-    """% of one core per category over `seconds`, from the instrumented totals (CPU seconds) and the
-    per-thread-group CPU seconds of the same window."""
+def split(totals: Dict[str, float], threads: Dict[str, float], seconds: float,
+          process_cpu: Optional[float] = None) -> Dict[str, float]:
+    """% of one core per category over `seconds`, from the instrumented totals (CPU seconds), the
+    per-thread-group CPU seconds of the same window and, to count every thread, the process CPU seconds:
+    what threads that ended before the window's end used (a thread pool created per call, as PyAV's
+    default swscale threading did) is only visible in the process total."""
     native = sum(value for name, value in threads.items() if name.startswith("native"))
     python = sum(threads.values()) - native
     decode = max(0.0, totals["decode"] - totals["colour"])
     rest = max(0.0, python - totals["parse"] - totals["decode"])
+    ended = 0.0 if process_cpu is None else max(0.0, process_cpu - sum(threads.values()))
     return {name: value / seconds * 100 for name, value in (
-        (PARSE, totals["parse"]), (DECODE, decode + native), (COLOUR, totals["colour"]), (OTHER, rest))}
+        (PARSE, totals["parse"]), (DECODE, decode + native), (COLOUR, totals["colour"]), (OTHER, rest),
+        (UNACCOUNTED, ended))}

@@ -21,14 +21,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 lets the OS choose one")
     parser.add_argument("--stream", action="append", default=[], metavar="NAME=FILE",
                         help="a stream made of a media file cut into fragments (repeatable) (default: none)")
-    parser.add_argument("--live", action="append", default=[], metavar="NAME",
-                        help="a live synthetic-camera stream (repeatable) (default: none)")
+    parser.add_argument("--live", action="append", default=[], metavar="NAME[=FILE]",
+                        help="a live stream (repeatable): NAME=FILE replays your recording as a camera (looping, "
+                             "paced at its frame rate, fresh timestamps per fragment); NAME alone is a synthetic "
+                             "test-pattern camera (default: none)")
     parser.add_argument("--size", default="320x240", type=frame_size, metavar="WxH",
                         help="picture size of the --live cameras")
     parser.add_argument("--fps", type=int, default=30, help="frame rate of the --live cameras")
     parser.add_argument("--bitrate", type=int, default=300_000, help="bits per second of the --live cameras")
     parser.add_argument("--fragment-duration", type=float, default=2.0, metavar="SECONDS",
-                        help="length of each KVS fragment of the --live cameras")
+                        help="length of each KVS fragment of the --live cameras (a replayed file is cut at its "
+                             "first keyframe after this)")
     parser.add_argument("--codec", choices=["h264", "hevc"], default="h264", help="codec of the --live cameras")
     parser.add_argument("--session-lifetime", type=float, default=45 * 60.0, metavar="SECONDS",
                         help="GetMedia responses end after this long, as KVS ends them after about 45 minutes")
@@ -47,15 +50,15 @@ def frame_size(text: str) -> Tuple[int, int]:
     return int(width), int(height)
 
 
-def _file_streams(specs: List[str]) -> List[Tuple[str, str]]:
+def _file_streams(specs: List[str], option: str = "--stream") -> List[Tuple[str, str]]:
     """NAME=FILE pairs, checked before the server starts."""
     pairs = []
     for spec in specs:
         name, _, path = spec.partition("=")
         if not name or not path:
-            raise UsageError(f"--stream {spec!r}: expected NAME=FILE")
+            raise UsageError(f"{option} {spec!r}: expected NAME=FILE")
         if not os.path.isfile(path):
-            raise UsageError(f"--stream {spec!r}: no such file {path!r}")
+            raise UsageError(f"{option} {spec!r}: no such file {path!r}")
         pairs.append((name, path))
     return pairs
 
@@ -63,6 +66,8 @@ def _file_streams(specs: List[str]) -> List[Tuple[str, str]]:
 def run(args: argparse.Namespace) -> int:
     width, height = args.size
     files = _file_streams(args.stream)
+    replays = _file_streams([spec for spec in args.live if "=" in spec], "--live")
+    cameras = [spec for spec in args.live if "=" not in spec]
     limits = Limits(args.max_connections, args.tps, args.session_lifetime)
     with Emulator(args.host, args.port, limits=limits) as emu:
         for name, path in files:
@@ -70,7 +75,12 @@ def run(args: argparse.Namespace) -> int:
                 emu.add_file_stream(name, path)
             except (ValueError, av.error.FFmpegError) as error:
                 raise UsageError(f"--stream {name}={path}: cannot cut it into fragments: {error}") from error
-        for name in args.live:
+        for name, path in replays:
+            try:
+                emu.add_replay_stream(name, path, min_fragment_ms=round(args.fragment_duration * 1000))
+            except (ValueError, av.error.FFmpegError) as error:
+                raise UsageError(f"--live {name}={path}: cannot replay it: {error}") from error
+        for name in cameras:
             emu.add_live_stream(name, SyntheticCamera(width, height, args.fps, args.bitrate,
                                                       args.fragment_duration, args.codec))
         print(f"KVS emulator at {emu.endpoint_url}", flush=True)

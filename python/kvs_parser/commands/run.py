@@ -39,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="when the hook raises: stop that camera, or log and continue with the next frame")
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--status-interval", type=float, default=1.0, help="seconds between status lines")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="worker processes the cameras are shared over (default: one per core; 0: all cameras "
+                             "in this process, on threads)")
     from ._ray_run import add_arguments as add_ray_arguments
 
     add_ray_arguments(parser)
@@ -94,6 +97,17 @@ def run(args: argparse.Namespace) -> int:
         hook_function = load_hook(args.hook) if args.hook else None
     except (ValueError, ImportError, AttributeError) as error:
         raise UsageError(f"--hook {args.hook}: {type(error).__name__}: {error}") from error
+    if args.workers != 0:
+        from ..fleet._cli import run_fleet
+
+        sources_from_config(config, args.config, KVSMetrics(CollectorRegistry()))  # its typed errors, here
+        stop = threading.Event()
+        restore = _stop_on_signals(stop)
+        try:
+            return run_fleet(config, args.workers, args.hook, args.on_hook_error, args.metrics_port, args.duration,
+                             args.status_interval, stop)
+        finally:
+            restore()
     registry = CollectorRegistry()
     metrics = KVSMetrics(registry)
     hook = None if hook_function is None else HookRunner(hook_function, args.hook, args.on_hook_error, metrics)

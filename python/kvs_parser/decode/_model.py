@@ -55,7 +55,9 @@ class DecodeOptions:
         the other follows the aspect ratio (rounded to even); give neither to keep the coded size.
     latency: ``"low"`` never adds frame-threading delay (slice threads only), ``"throughput"`` lets FFmpeg
         use frame threads, which holds back about one frame per thread.
-    thread_count: decoder threads, 0 lets FFmpeg choose.
+    thread_count: decoder threads; 0 means one in ``"low"`` latency mode (camera streams have one slice per
+        picture and the cores go to other cameras; see ``pyav_backend.decoder_threads``) and FFmpeg's choice
+        in ``"throughput"`` mode.
     keyframes_only: non-keyframes are not even sent to the decoder.
     fps_target: keep at most this many frames per second of stream time; dropped frames are still decoded
         (they may be references) but never colour-converted.

@@ -15,6 +15,8 @@ from ._faults import Fault, FaultRule
 from ._hooks import BytesSent, FrameAppended, Hooks, Subscription
 from ._limits import Limits
 from ._pattern import draw_index_yuv420p, read_index
+from ._scene import Scene, SceneSpec, describe_recording, recording, scene_encoder_options
+from ._sources import FileMedia, load_file
 
 __all__ = [
     "AwsError",
@@ -22,14 +24,21 @@ __all__ = [
     "Emulator",
     "Fault",
     "FaultRule",
+    "FileMedia",
     "FrameAppended",
     "Hooks",
     "Limits",
+    "Scene",
+    "SceneSpec",
     "Subscription",
     "SyntheticCamera",
+    "describe_recording",
     "draw_index_yuv420p",
     "hevc_available",
     "index_from_timecode",
+    "load_file",
     "read_index",
+    "recording",
+    "scene_encoder_options",
     "timecode_of",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from ..mkv import Block, FragmentWriter, TrackSpec, start_tags
 from ._camera import SyntheticCamera
@@ -15,9 +15,10 @@ from ._hls_sessions import HlsSessions
 from ._hooks import Hooks
 from ._limits import Limits, LimitTracker
 from ._live import LiveFeeder
+from ._replay import ReplayFeeder
 from ._routes import ROUTES
 from ._server import EmulatorHTTPServer
-from ._sources import load_file
+from ._sources import FileMedia, load_file
 from ._state import ServiceState
 from ._store import FRAGMENT_NUMBER_BASE, FRAGMENT_NUMBER_STEP, Stream, now_ms
 
@@ -52,7 +53,7 @@ class Emulator:
             add_empty_stream=self.add_empty_stream, remove_stream=self.remove_stream, writer=self.writer,
         )
         self._streams: Dict[str, Stream] = {}
-        self._feeders: Dict[str, LiveFeeder] = {}
+        self._feeders: Dict[str, Union[LiveFeeder, ReplayFeeder]] = {}
         self._lock = threading.Lock()
         self._numbers = itertools.count()
         self._httpd: Optional[EmulatorHTTPServer] = None
@@ -207,6 +208,22 @@ class Emulator:
         """A stream fed in real time by `camera`, frame by frame, until the emulator closes."""
         stream = self._new_stream(name, (camera.track(),), live=True)
         feeder = LiveFeeder(stream, camera, self.next_fragment_number, self.fragment_size)
+        with self._lock:
+            self._feeders[name] = feeder
+        feeder.start()
+        return stream
+
+    def add_replay_stream(
+        self, name: str, recording: Union[str, FileMedia], *, min_fragment_ms: int = 0, passes: Optional[int] = None,
+    ) -> Stream:
+        """A live stream replaying a recording (a path, or media already loaded with `load_file`, which
+        many streams can share): looping, each frame released at its own timestamp, each pass with new
+        fragments and fresh producer and server timestamps. `passes`: stop after that many (None: never)."""
+        media = recording if isinstance(recording, FileMedia) else load_file(recording, min_fragment_ms)
+        video = next(t for t in media.tracks if t.codec_id.startswith("V_"))
+        media_type = "video/h265" if video.codec_id == "V_MPEGH/ISO/HEVC" else "video/h264"
+        stream = self._new_stream(name, media.tracks, live=True, media_type=media_type)
+        feeder = ReplayFeeder(stream, media, self.next_fragment_number, self.fragment_size, passes)
         with self._lock:
             self._feeders[name] = feeder
         feeder.start()

@@ -187,7 +187,11 @@ class FrameSource:
             self._prom.frames_read.inc()
             if latency is not None:
                 self._prom.latency_ms.observe(latency)
-        return replace(frame, latency_ms=latency)
+        if latency is not None:
+            # The frame was made by _emit for this one read and nobody else holds it: setting the field in
+            # place saves a dataclasses.replace() per frame (~4x the cost of building the frame).
+            object.__setattr__(frame, "latency_ms", latency)
+        return frame
 
     def read_frame(self, timeout: Optional[float] = None) -> Tuple[bool, Any]:
         """OpenCV ``VideoCapture.read()`` style: (True, image), or (False, None) only once the stream has

@@ -1,0 +1,37 @@
+"""One /metrics for the whole fleet: the parent scrapes each live worker's registry over loopback and
+serves the union (each camera lives in exactly one worker, so no two workers send the same series)."""
+
+from __future__ import annotations
+
+import logging
+import urllib.request
+from typing import Callable, Dict, Iterable, List
+
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+
+log = logging.getLogger(__name__)
+
+
+class WorkerMetricsCollector:
+    """A prometheus_client collector whose families are the merged families of every worker's /metrics."""
+
+    def __init__(self, worker_urls: Callable[[], List[str]], timeout: float = 2.0) -> None:
+        self._worker_urls, self._timeout = worker_urls, timeout
+
+    def collect(self) -> Iterable[Metric]:
+        families: Dict[str, Metric] = {}
+        for url in self._worker_urls():
+            try:
+                with urllib.request.urlopen(url, timeout=self._timeout) as response:
+                    text = response.read().decode()
+            except OSError as error:  # a worker that just died or is restarting: its cameras are absent once
+                log.info("metrics of %s not available: %s", url, error)
+                continue
+            for family in text_string_to_metric_families(text):
+                merged = families.get(family.name)
+                if merged is None:
+                    merged = families[family.name] = Metric(family.name, family.documentation, family.type,
+                                                            family.unit)
+                merged.samples.extend(family.samples)
+        return list(families.values())
