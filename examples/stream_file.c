@@ -1,6 +1,7 @@
 /*
  * stream_file: streams a KVS GetMedia capture (or any Matroska file) through the C API in 4 KiB chunks,
- * as a network reader would, and prints one line per fragment start, frame, fragment end and error.
+ * as a network reader would, and prints what a decoder needs: each track (codec, CodecPrivate size,
+ * dimensions or sampling), then one line per fragment start, frame, fragment end and error.
  *
  *   stream_file [--quiet] FILE      (--quiet: no per-frame lines)
  *
@@ -25,6 +26,36 @@ struct summary {
 
 static const char *or_dash(const char *text) { return text != NULL ? text : "-"; }
 
+static void on_tracks(void *user, const kvs_parser_track *tracks, size_t count) {
+  size_t i;
+  (void)user;
+  for (i = 0; i < count; ++i) {
+    const kvs_parser_track *t = &tracks[i];
+    printf("track %lu type=%lu codec=%s codec_private=%lu bytes", (unsigned long)t->number, (unsigned long)t->type,
+           t->codec_id, (unsigned long)t->codec_private_size);
+    if (t->pixel_width > 0) printf(" %lux%lu", (unsigned long)t->pixel_width, (unsigned long)t->pixel_height);
+    if (t->sampling_frequency > 0) {
+      printf(" %.0f Hz %lu channels", t->sampling_frequency, (unsigned long)t->channels);
+    }
+    if (t->default_duration_ns > 0) printf(" default_duration_ns=%.0f", (double)t->default_duration_ns);
+    if (t->content_encoding_count > 0) printf(" content_encodings=%lu", (unsigned long)t->content_encoding_count);
+    printf("\n");
+  }
+}
+
+static void on_tags(void *user, const kvs_parser_tag *tags, size_t count) {
+  struct summary *s = (struct summary *)user;
+  size_t i;
+  if (s->quiet) return;
+  for (i = 0; i < count; ++i) {
+    if (tags[i].is_binary) {
+      printf("  tag %s=<%lu bytes>\n", tags[i].name, (unsigned long)tags[i].binary_size);
+    } else {
+      printf("  tag %s=%s\n", tags[i].name, tags[i].value);
+    }
+  }
+}
+
 static void on_fragment_start(void *user, const kvs_parser_fragment_start *start) {
   (void)user;
   printf("fragment %lu start offset=%.0f\n", (unsigned long)start->index, (double)start->offset);
@@ -36,10 +67,13 @@ static void on_frame(void *user, const kvs_parser_frame *frame) {
   s->frame_bytes += (double)frame->size;
   if (frame->flags & KVS_PARSER_FRAME_KEYFRAME) s->keyframes++;
   if (s->quiet) return;
-  printf("  frame track=%lu pts_ms=%.0f size=%lu%s fragment_number=%s\n", (unsigned long)frame->track_number,
+  printf("  frame track=%lu pts_ms=%.0f size=%lu%s fragment_number=%s", (unsigned long)frame->track_number,
          (double)frame->pts_ms, (unsigned long)frame->size,
          (frame->flags & KVS_PARSER_FRAME_KEYFRAME) ? " key" : "",
          or_dash(frame->fragment != NULL ? frame->fragment->fragment_number : NULL));
+  if (frame->flags & KVS_PARSER_FRAME_HAS_PRODUCER_TIME) printf(" producer_ms=%.0f", (double)frame->producer_time_ms);
+  if (frame->flags & KVS_PARSER_FRAME_CONTENT_ENCODED) printf(" still-encoded");
+  printf("\n");
 }
 
 static void on_fragment_end(void *user, const kvs_parser_fragment_end *end) {
@@ -92,7 +126,9 @@ int main(int argc, char **argv) {
     return 2;
   }
 
-  memset(&callbacks, 0, sizeof callbacks);
+  kvs_parser_callbacks_init(&callbacks);
+  callbacks.on_tracks = on_tracks;
+  callbacks.on_tags = on_tags;
   callbacks.on_fragment_start = on_fragment_start;
   callbacks.on_frame = on_frame;
   callbacks.on_fragment_end = on_fragment_end;

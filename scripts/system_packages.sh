@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the test suite starts as real servers (redis-server for the checkpoint store and the Ray
-# tests). Installs what is missing with apt-get when run as root or with sudo; otherwise says what to
+# tests), and zlib1g-dev, which the native parser is built with (zlib-compressed Matroska frames). Installs what is missing with apt-get when run as root or with sudo; otherwise says what to
 # install (those tests then skip, or fail under CI).
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
+[ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)  # the parser inflates zlib-compressed frames
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then as_root=(); elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
   as_root=(sudo -n)

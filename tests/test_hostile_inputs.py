@@ -94,7 +94,7 @@ def only_error(rec: Recording) -> ParseError:
 
 @pytest.mark.parametrize(
     ("eid", "path"),
-    [(VOID, "Segment/Void"), (CLUSTER, "Segment/Cluster"), (TAGS, "Segment/Tags"), (0x4DBB, "Segment/0x4DBB")],
+    [(VOID, "Segment/Void"), (CLUSTER, "Segment/Cluster"), (TAGS, "Segment/Tags")],
 )
 def test_size_near_2_56_is_too_large(eid: int, path: str) -> None:
     bad = element_id(eid) + MAX_SIZE.to_bytes(7, "big").rjust(8, b"\x01")
@@ -104,6 +104,16 @@ def test_size_near_2_56_is_too_large(eid: int, path: str) -> None:
     assert isinstance(error, LimitExceededError)
     assert (error.code, error.offset, error.element_path) == ("element_too_large", at, path)
     assert str(MAX_SIZE) in error.message
+    assert_resynced(rec)
+
+
+def test_an_element_that_is_no_segment_child_ends_the_unknown_size_segment() -> None:
+    # RFC 8794 section 6.2: 0x4DBB (Seek) cannot be a child of a Segment, so the unknown-size Segment
+    # ends there; at the top level it is garbage, resynchronised past, whatever size it claims.
+    bad = element_id(0x4DBB) + (1000).to_bytes(7, "big").rjust(8, b"\x01")
+    rec, _, at = run(bad + b"\x00" * 100)
+    error = only_error(rec)
+    assert (error.code, error.offset, error.element_path) == ("unexpected_element", at, "0x4DBB")
     assert_resynced(rec)
 
 

@@ -67,12 +67,17 @@ void BindFrame(py::module_& m) {
       .def_readonly("track_number", &FrameObject::track_number)
       .def_readonly("timecode", &FrameObject::timecode, "Block timecode relative to its Cluster.")
       .def_readonly("cluster_timecode", &FrameObject::cluster_timecode)
-      .def_readonly("pts_ms", &FrameObject::pts_ms, "Absolute timecode in ms (TimecodeScale applied).")
+      .def_readonly("pts_ms", &FrameObject::pts_ms,
+                    "Absolute timecode in ms (TimecodeScale applied). Lace i > 0 of a laced block adds i x the "
+                    "track's DefaultDuration; without one, every lace carries the block's time.")
       .def_property_readonly("duration", [](const FrameObject& f) { return ToPy(f.duration); })
       .def_readonly("is_keyframe", &FrameObject::is_keyframe)
       .def_readonly("is_invisible", &FrameObject::is_invisible)
       .def_readonly("is_discardable", &FrameObject::is_discardable)
       .def_readonly("in_block_group", &FrameObject::in_block_group)
+      .def_readonly("is_content_encoded", &FrameObject::is_content_encoded,
+                    "True when the track's ContentEncoding could not be undone (encryption, bzlib, lzo1x, a "
+                    "corrupt zlib stream): the bytes are as stored. Header stripping and zlib are undone.")
       .def_property_readonly("lacing", [](const FrameObject& f) { return LacingName(f.lacing); })
       .def_readonly("lace_index", &FrameObject::lace_index)
       .def_readonly("block_offset", &FrameObject::block_offset)
@@ -101,6 +106,44 @@ void BindFrame(py::module_& m) {
       .def("__repr__", &FrameRepr);
 }
 
+void BindBlockHeader(py::module_& m) {
+  py::class_<BlockHeader>(m, "BlockHeader",
+                          "A block's header, given to on_frame_begin before any of its payload is read.")
+      .def_readonly("track_number", &BlockHeader::track_number)
+      .def_readonly("timecode", &BlockHeader::timecode)
+      .def_readonly("cluster_timecode", &BlockHeader::cluster_timecode)
+      .def_readonly("pts_ms", &BlockHeader::pts_ms)
+      .def_readonly("is_keyframe", &BlockHeader::is_keyframe, "False for a BlockGroup's Block (not known yet).")
+      .def_readonly("in_block_group", &BlockHeader::in_block_group)
+      .def_property_readonly("lacing", [](const BlockHeader& h) { return LacingName(h.lacing); })
+      .def_readonly("block_offset", &BlockHeader::block_offset)
+      .def_readonly("fragment_index", &BlockHeader::fragment_index)
+      .def_readonly("payload_size", &BlockHeader::payload_size, "Payload bytes (lacing included, as stored).")
+      .def("__repr__", [](const BlockHeader& h) {
+        return "BlockHeader(track_number=" + std::to_string(h.track_number) + ", pts_ms=" + std::to_string(h.pts_ms) +
+               ", payload_size=" + std::to_string(h.payload_size) + ")";
+      });
+}
+
+void BindContentEncoding(py::module_& m) {
+  py::class_<ContentEncoding>(m, "ContentEncoding", "One ContentEncoding of a track (Matroska ContentEncodings).")
+      .def_readonly("order", &ContentEncoding::order, "ContentEncodingOrder: decoding starts with the highest.")
+      .def_readonly("scope", &ContentEncoding::scope, "Bits: 1 frames, 2 CodecPrivate, 4 the next encoding.")
+      .def_readonly("type", &ContentEncoding::type, "0 compression, 1 encryption.")
+      .def_readonly("compression_algorithm", &ContentEncoding::compression_algorithm,
+                    "0 zlib, 1 bzlib, 2 lzo1x, 3 header stripping.")
+      .def_property_readonly("compression_settings",
+                             [](const ContentEncoding& e) { return ToBytes(e.compression_settings); })
+      .def_readonly("encrypted", &ContentEncoding::encrypted)
+      .def_property_readonly("encryption_algorithm",
+                             [](const ContentEncoding& e) { return ToPy(e.encryption_algorithm); })
+      .def("__repr__", [](const ContentEncoding& e) {
+        return "ContentEncoding(order=" + std::to_string(e.order) + ", scope=" + std::to_string(e.scope) +
+               ", type=" + std::to_string(e.type) + ", compression_algorithm=" +
+               std::to_string(e.compression_algorithm) + ", encrypted=" + (e.encrypted ? "True" : "False") + ")";
+      });
+}
+
 void BindTrack(py::module_& m) {
   py::class_<TrackInfo>(m, "TrackInfo", "A TrackEntry of a fragment's Tracks.")
       .def_readonly("number", &TrackInfo::number)
@@ -116,6 +159,10 @@ void BindTrack(py::module_& m) {
       .def_property_readonly("sampling_frequency", [](const TrackInfo& t) { return ToPy(t.sampling_frequency); })
       .def_property_readonly("channels", [](const TrackInfo& t) { return ToPy(t.channels); })
       .def_property_readonly("bit_depth", [](const TrackInfo& t) { return ToPy(t.bit_depth); })
+      .def_property_readonly("codec_delay_ns", [](const TrackInfo& t) { return ToPy(t.codec_delay_ns); })
+      .def_property_readonly("seek_pre_roll_ns", [](const TrackInfo& t) { return ToPy(t.seek_pre_roll_ns); })
+      .def_readonly("content_encodings", &TrackInfo::content_encodings,
+                    "In stream order. Header stripping and zlib are undone on frames and CodecPrivate.")
       .def("__repr__", [](const TrackInfo& t) {
         std::ostringstream out;
         out << "TrackInfo(number=" << t.number << ", type=" << t.type << ", codec_id='" << t.codec_id << "'";
@@ -234,6 +281,8 @@ void BindLimits(py::module_& m) {
 
 void init_objects(py::module_& m) {
   BindFrame(m);
+  BindBlockHeader(m);
+  BindContentEncoding(m);
   BindTrack(m);
   BindTag(m);
   BindFragment(m);

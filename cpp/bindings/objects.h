@@ -22,6 +22,7 @@ struct FrameObject {
   bool is_invisible = false;
   bool is_discardable = false;
   bool in_block_group = false;
+  bool is_content_encoded = false;
   Lacing lacing = Lacing::kNone;
   std::uint32_t lace_index = 0;
   std::uint64_t block_offset = 0;
@@ -30,6 +31,20 @@ struct FrameObject {
   // Shared by all frames of a fragment until its metadata changes, so a frame costs no string copies.
   std::shared_ptr<const FragmentMetadata> fragment;
   std::vector<std::uint8_t> bytes;
+};
+
+// What on_frame_begin sees of a block before its payload is read.
+struct BlockHeader {
+  std::uint64_t track_number = 0;
+  std::int64_t timecode = 0;
+  std::int64_t cluster_timecode = 0;
+  std::int64_t pts_ms = 0;
+  bool is_keyframe = false;
+  bool in_block_group = false;
+  Lacing lacing = Lacing::kNone;
+  std::uint64_t block_offset = 0;
+  std::uint64_t fragment_index = 0;
+  std::uint64_t payload_size = 0;
 };
 
 const char* LacingName(Lacing lacing);

@@ -16,6 +16,8 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kUnexpectedTopLevel: return "unexpected_top_level";
     case ErrorCode::kLimitExceeded: return "limit_exceeded";
     case ErrorCode::kTruncated: return "truncated";
+    case ErrorCode::kUnexpectedElement: return "unexpected_element";
+    case ErrorCode::kUndecodableFrame: return "undecodable_frame";
   }
   return "unknown";
 }

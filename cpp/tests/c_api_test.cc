@@ -57,7 +57,8 @@ void OnError(void* user, const kvs_parser_error* e) {
 }
 
 kvs_parser_callbacks AllCallbacks() {
-  kvs_parser_callbacks callbacks{};
+  kvs_parser_callbacks callbacks;
+  kvs_parser_callbacks_init(&callbacks);
   callbacks.on_fragment_start = OnStart;
   callbacks.on_frame = OnFrame;
   callbacks.on_fragment_end = OnEnd;
@@ -170,9 +171,32 @@ void CallbackExceptionDoesNotEscape() {
   kvs_parser_destroy(parser);
 }
 
+// The callbacks struct carries its size so it can grow: an unset size is refused; a struct from a newer
+// header is accepted as long as the callbacks this library lacks are unset.
+void CallbacksStructMustBeInitialised() {
+  kvs_parser* parser = nullptr;
+  kvs_parser_callbacks unset{};
+  CHECK_EQ(kvs_parser_create(nullptr, &unset, nullptr, &parser), KVS_PARSER_E_INVALID_ARGUMENT);
+  CHECK(parser == nullptr);
+  struct Newer {
+    kvs_parser_callbacks known;
+    void (*on_something_new)(void*);
+  } newer{};
+  kvs_parser_callbacks_init(&newer.known);
+  newer.known.size = sizeof newer;
+  CHECK_EQ(kvs_parser_create(nullptr, &newer.known, nullptr, &parser), KVS_PARSER_OK);
+  kvs_parser_destroy(parser);
+  parser = nullptr;
+  newer.on_something_new = [](void*) {};
+  CHECK_EQ(kvs_parser_create(nullptr, &newer.known, nullptr, &parser), KVS_PARSER_E_INVALID_ARGUMENT);
+  CHECK_EQ(kvs_parser_create(nullptr, nullptr, nullptr, &parser), KVS_PARSER_OK);  // no events at all
+  kvs_parser_destroy(parser);
+}
+
 }  // namespace
 
 int main() {
+  RUN_TEST(CallbacksStructMustBeInitialised);
   RUN_TEST(EventsAndMetadataReachTheCallbacks);
   RUN_TEST(AnyChunkingGivesTheSameEvents);
   RUN_TEST(LimitsApply);

@@ -225,8 +225,9 @@ void FixtureFilesParseTheSameInAnyChunking() {
 // with bytes after it. They used to be appended past the header buffer (found by the fuzzer,
 // fuzz/regressions/resync-replayed-header-overrun); they are the found element's body.
 void SyncIdInsideAFailedHeaderKeepsTheBytesAfterIt() {
-  // ID 0x81, then an 8-byte size whose bytes hold a Cluster ID, the size 3 and a Timecode header.
-  const Bytes bad = {0x81, 0x01, 0x1F, 0x43, 0xB6, 0x75, 0x83, 0xE7, 0x81};
+  // A Void (valid in the Segment, so it is read rather than ending it), then an 8-byte size whose
+  // bytes hold a Cluster ID, the size 3 and a Timecode header.
+  const Bytes bad = {0xEC, 0x01, 0x1F, 0x43, 0xB6, 0x75, 0x83, 0xE7, 0x81};
   const Bytes stream = Cat({EbmlHeader(), UnknownSize(0x18538067), bad, {0x07},
                             SimpleBlock(1, 5, true, Bytes(20, 3)), KvsFragment("2", 100, 2)});
   const std::string whole = ParseInChunks(stream, stream.size(), stream.size(), 1);

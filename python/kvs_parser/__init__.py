@@ -1,6 +1,8 @@
 """kvs_parser: Amazon Kinesis Video Streams GetMedia to frames, on a native streaming Matroska core."""
 
 from ._kvsparser import (
+    BlockHeader,
+    ContentEncoding,
     FragmentMetadata,
     FragmentStart,
     KVSStreamParser,
@@ -21,6 +23,8 @@ from .errors import (
 from .iterators import iter_chunks, iter_fragments, iter_frames
 
 __all__ = [
+    "BlockHeader",
+    "ContentEncoding",
     "FragmentMetadata",
     "FragmentStart",
     "KVSError",

@@ -1,10 +1,13 @@
 """Type stubs of the native extension (kept in step with cpp/bindings/*.cc)."""
 
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Iterable, Optional, Union
 
 from typing_extensions import Buffer
 
+from .errors import ParseError
+
 __version__: str
+_inflates_zlib: bool  # built with zlib: zlib-compressed frames are inflated
 
 class ParsedFrame:
     """One frame (a block, or one lace of a laced block). Its bytes are exposed by the buffer protocol."""
@@ -32,6 +35,9 @@ class ParsedFrame:
     @property
     def in_block_group(self) -> bool: ...
     @property
+    def is_content_encoded(self) -> bool:
+        """True when the track's ContentEncoding could not be undone: the bytes are as stored."""
+    @property
     def lacing(self) -> str: ...
     @property
     def lace_index(self) -> int: ...
@@ -51,6 +57,48 @@ class ParsedFrame:
     def __bytes__(self) -> bytes: ...
     def __len__(self) -> int: ...
     def __buffer__(self, flags: int, /) -> memoryview: ...
+
+class BlockHeader:
+    """A block's header, given to on_frame_begin before any of its payload is read."""
+
+    @property
+    def track_number(self) -> int: ...
+    @property
+    def timecode(self) -> int: ...
+    @property
+    def cluster_timecode(self) -> int: ...
+    @property
+    def pts_ms(self) -> int: ...
+    @property
+    def is_keyframe(self) -> bool: ...
+    @property
+    def in_block_group(self) -> bool: ...
+    @property
+    def lacing(self) -> str: ...
+    @property
+    def block_offset(self) -> int: ...
+    @property
+    def fragment_index(self) -> int: ...
+    @property
+    def payload_size(self) -> int: ...
+
+class ContentEncoding:
+    """One ContentEncoding of a track (Matroska ContentEncodings)."""
+
+    @property
+    def order(self) -> int: ...
+    @property
+    def scope(self) -> int: ...
+    @property
+    def type(self) -> int: ...
+    @property
+    def compression_algorithm(self) -> int: ...
+    @property
+    def compression_settings(self) -> bytes: ...
+    @property
+    def encrypted(self) -> bool: ...
+    @property
+    def encryption_algorithm(self) -> Optional[int]: ...
 
 class TrackInfo:
     @property
@@ -79,6 +127,12 @@ class TrackInfo:
     def channels(self) -> Optional[int]: ...
     @property
     def bit_depth(self) -> Optional[int]: ...
+    @property
+    def codec_delay_ns(self) -> Optional[int]: ...
+    @property
+    def seek_pre_roll_ns(self) -> Optional[int]: ...
+    @property
+    def content_encodings(self) -> list[ContentEncoding]: ...
 
 class Tag:
     @property
@@ -145,16 +199,20 @@ class ParserLimits:
     def __init__(self, **limits: int) -> None: ...
 
 class KVSStreamParser:
+    """Incremental KVS/Matroska parser: parse(chunk) in any chunking, events by callback."""
+
     def __init__(
         self,
         *,
-        on_frame: Optional[Callable[[ParsedFrame], Any]] = None,
-        on_fragment_start: Optional[Callable[[FragmentStart], Any]] = None,
-        on_fragment_end: Optional[Callable[[FragmentMetadata], Any]] = None,
-        on_tracks: Optional[Callable[[list[TrackInfo]], Any]] = None,
-        on_tags: Optional[Callable[[list[Tag]], Any]] = None,
-        on_error: Optional[Callable[[Exception], Any]] = None,
+        on_frame: Optional[Callable[[ParsedFrame], None]] = None,
+        on_fragment_start: Optional[Callable[[FragmentStart], None]] = None,
+        on_fragment_end: Optional[Callable[[FragmentMetadata], None]] = None,
+        on_tracks: Optional[Callable[[list[TrackInfo]], None]] = None,
+        on_tags: Optional[Callable[[list[Tag]], None]] = None,
+        on_error: Optional[Callable[[ParseError], None]] = None,
         limits: Optional[ParserLimits] = None,
+        tracks: Optional[Iterable[int]] = None,
+        on_frame_begin: Optional[Callable[[BlockHeader], bool]] = None,
     ) -> None: ...
     def parse(self, chunk: Buffer) -> None: ...
     def close(self) -> None: ...
@@ -176,5 +234,14 @@ class KVSStreamParser:
     def closed(self) -> bool: ...
     @property
     def limits(self) -> ParserLimits: ...
+    @property
+    def tracks(self) -> Optional[frozenset[int]]: ...
     def __enter__(self) -> KVSStreamParser: ...
-    def __exit__(self, *args: object) -> bool: ...
+    def __exit__(self, exc_type: object, exc_value: object, traceback: object) -> bool: ...
+
+def _register_errors(
+    parse_error: type[ParseError],
+    truncated: type[ParseError],
+    limit_exceeded: type[ParseError],
+    closed: type[Exception],
+) -> None: ...

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+from . import _kvsparser
+
 
 class KVSError(Exception):
     """Base of every error this package raises."""
@@ -53,3 +55,12 @@ class ParserClosedError(KVSError, RuntimeError):
 
 def _rebuild(cls: type[ParseError], message: str, code: str, offset: Optional[int], element_path: str) -> ParseError:
     return cls(message, code=code, offset=offset, element_path=element_path)
+
+
+# The native parser raises these classes: hand them to it (the binding imports no Python module).
+_kvsparser._register_errors(
+    parse_error=ParseError,
+    truncated=TruncatedStreamError,
+    limit_exceeded=LimitExceededError,
+    closed=ParserClosedError,
+)

@@ -37,9 +37,10 @@ def _iter_events(
     chunk_size: int,
     limits: Optional[ParserLimits],
     on_error: Optional[Callable[[Exception], None]],
+    tracks: Optional[Iterable[int]] = None,
 ) -> Iterator[Any]:
     ready: deque[Any] = deque()
-    parser = KVSStreamParser(limits=limits, on_error=on_error)
+    parser = KVSStreamParser(limits=limits, on_error=on_error, tracks=tracks)
     parser.set_callback(kind, ready.append)
     for step in _steps(parser, source, chunk_size):
         failure: Optional[BaseException] = None
@@ -66,10 +67,12 @@ def iter_frames(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     limits: Optional[ParserLimits] = None,
     on_error: Optional[Callable[[Exception], None]] = None,
+    tracks: Optional[Iterable[int]] = None,
 ) -> Iterator[ParsedFrame]:
     """Yield each frame of `source` as soon as it is complete. Without `on_error`, a parse error is
-    raised after the frames parsed before it have been yielded."""
-    return _iter_events(source, "frame", chunk_size, limits, on_error)
+    raised after the frames parsed before it have been yielded. With `tracks`, only those tracks'
+    frames are read; the others are skipped unread."""
+    return _iter_events(source, "frame", chunk_size, limits, on_error, tracks)
 
 
 def iter_fragments(

@@ -1,4 +1,5 @@
-// Matroska/EBML element IDs the parser acts on, with their marker bits kept (as written on the wire).
+// Matroska/EBML element IDs the parser knows, with their marker bits kept (as written on the wire).
+// What the parser does with each is in the schema table (cpp/src/schema.cc): one row per element.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,8 @@ enum class Id : std::uint32_t {
   kCodecPrivate = 0x63A2,
   kName = 0x536E,
   kDefaultDuration = 0x23E383,
+  kCodecDelay = 0x56AA,
+  kSeekPreRoll = 0x56BB,
   kVideo = 0xE0,
   kPixelWidth = 0xB0,
   kPixelHeight = 0xBA,
@@ -40,10 +43,24 @@ enum class Id : std::uint32_t {
   kSamplingFrequency = 0xB5,
   kChannels = 0x9F,
   kBitDepth = 0x6264,
+  kContentEncodings = 0x6D80,
+  kContentEncoding = 0x6240,
+  kContentEncodingOrder = 0x5031,
+  kContentEncodingScope = 0x5032,
+  kContentEncodingType = 0x5033,
+  kContentCompression = 0x5034,
+  kContentCompAlgo = 0x4254,
+  kContentCompSettings = 0x4255,
+  kContentEncryption = 0x5035,
+  kContentEncAlgo = 0x47E1,
   // Cluster.
   kTimecode = 0xE7,
+  kSilentTracks = 0x5854,
+  kPosition = 0xA7,
+  kPrevSize = 0xAB,
   kSimpleBlock = 0xA3,
   kBlockGroup = 0xA0,
+  kEncryptedBlock = 0xAF,
   kBlock = 0xA1,
   kBlockDuration = 0x9B,
   kReferenceBlock = 0xFB,
@@ -55,7 +72,7 @@ enum class Id : std::uint32_t {
   kTagBinary = 0x4485,
 };
 
-// A readable name for error paths ("Segment/Cluster/SimpleBlock"); unknown IDs print as hex.
+// A readable name for error paths ("Segment/Cluster/SimpleBlock"); nullptr for an ID the schema lacks.
 const char* IdName(std::uint32_t id);
 
 }  // namespace kvs

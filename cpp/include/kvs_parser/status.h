@@ -19,6 +19,8 @@ enum class ErrorCode : int {
   kUnexpectedTopLevel = 10,    // EBML header or Segment inside a known-size element
   kLimitExceeded = 11,         // too many tags or tracks for one fragment
   kTruncated = 12,             // the stream ended inside an element
+  kUnexpectedElement = 13,     // at the top level, neither an EBML header, a Segment nor a Cluster
+  kUndecodableFrame = 14,      // a frame whose ContentEncoding could not be undone (handed out as stored)
 };
 
 const char* ErrorCodeName(ErrorCode code);

@@ -1,5 +1,10 @@
 // The incremental KVS/Matroska parser: feed it bytes in any chunking, get events as soon as each
 // element is complete. A resumable state machine: running out of input is a normal state, not an error.
+//
+// Its parts, one file each in cpp/src: the EBML reader (ebml_reader.cc: element headers, vints,
+// skipping, the element stack, errors and resynchronisation), the Matroska/KVS schema (schema.cc: one
+// table row per element; matroska.cc: what each row does) and the block reader (block_reader.cc: block
+// header, skip-before-copy, lacing, payload, ContentEncoding). stream_parser.cc ties them together.
 #pragma once
 
 #include <array>
@@ -15,6 +20,9 @@
 #include "kvs_parser/types.h"
 
 namespace kvs {
+
+struct ElementSpec;
+class Matroska;
 
 class StreamParser {
  public:
@@ -49,11 +57,14 @@ class StreamParser {
     kClosed,
   };
 
+  friend class Matroska;  // the schema's handlers update the fragment, tracks and tags being read
+
   struct OpenElement {
     std::uint32_t id;
     std::uint64_t start;  // offset of the element header
     std::uint64_t end;    // offset just past its body; meaningless when unknown_size
     bool unknown_size;
+    const ElementSpec* spec;  // its schema row (what to do at its end)
   };
 
   struct Header {
@@ -74,6 +85,10 @@ class StreamParser {
     std::optional<std::int64_t> fragment_start_ms;
     // AWS_KINESISVIDEO_* SimpleTags kept: not charged to max_tags_per_fragment (resuming needs them).
     std::uint32_t kvs_tags = 0;
+    bool has_frame_encodings = false;  // a track whose frames need ContentEncoding undone
+    // info.timecode_scale prepared for each frame's conversion to ms (timing.h PrepareMillis).
+    std::int64_t ms_per_tick = 1;
+    std::int64_t ms_tick_limit = INT64_MAX;
   };
 
   struct PendingBlock {
@@ -99,18 +114,25 @@ class StreamParser {
   bool GatherBody(const std::uint8_t* data, std::size_t size, std::size_t* i, ByteView* body);
   void StartElement();
   void StartTopLevel();
-  void HandleValue(std::uint32_t id, const std::uint8_t* data, std::size_t size);
+  void StartMaster(const ElementSpec& spec, std::uint64_t end);
+  void StartValue(const ElementSpec& spec);
+  void StartBlock();
+  void HandleValue(const std::uint8_t* data, std::size_t size);
   void FinishBlockHeader();
   void EmitLacedBlock(Frame frame, std::vector<std::uint8_t>* payload, const std::uint8_t* data,
                       std::size_t size);
+  // Undoes the track's ContentEncoding, then stamps and delivers the frame.
   void EmitFrame(Frame& frame);
+  // Times the frame (pts, producer time) and ties it to its fragment.
+  void Stamp(Frame& frame);
+  const TrackInfo* FindTrack(std::uint64_t number) const;
   void CloseFinishedElements();
   void CloseTop(bool complete);
   void CloseAll(bool complete);
   void OnElementEnd(const OpenElement& element, bool complete);
   void OpenSegment(std::uint64_t offset, bool unknown_size, std::uint64_t end);
   void CloseSegment(bool complete);
-  bool Push(std::uint32_t id, std::uint64_t end, bool unknown_size);
+  void Push(std::uint32_t id, std::uint64_t end, bool unknown_size, const ElementSpec* spec);
 
   // Reports an error that leaves the parser at a known element boundary: parsing goes on.
   void Report(ErrorCode code, std::uint64_t offset, const std::string& message, const std::string& path);
@@ -120,7 +142,6 @@ class StreamParser {
   void ScanForSync(const std::uint8_t* data, std::size_t size, std::uint64_t offset);
   // Reports an error in the current element and skips the rest of it.
   void RejectCurrent(ErrorCode code, const std::string& message);
-  bool KeepSimpleTag(const OpenElement& element, std::size_t index);
   bool ChargeMetadata(std::size_t bytes);
   std::string PathWith(std::uint32_t id) const;
   std::uint32_t ParentId() const;
@@ -138,6 +159,7 @@ class StreamParser {
   std::array<std::uint8_t, 12> header_bytes_{};
   std::uint32_t header_fill_ = 0;
   Header current_;  // the element being read (leaf, block or skipped body)
+  const ElementSpec* current_spec_ = nullptr;  // its schema row, for leaf values
   std::uint64_t remaining_ = 0;  // body bytes of current_ still to consume
 
   std::vector<std::uint8_t> value_;  // kValue buffer
@@ -145,6 +167,7 @@ class StreamParser {
   std::uint32_t block_header_fill_ = 0;
   Frame block_;  // the block being read
   std::vector<std::uint8_t> payload_;  // kFramePayload / kBlockBody buffer
+  std::vector<std::uint8_t> decoded_;  // a frame with its ContentEncoding undone
 
   Segment segment_;
   std::vector<TrackInfo> tracks_batch_;  // TrackEntries of the Tracks element being read

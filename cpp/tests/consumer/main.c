@@ -11,12 +11,13 @@ static void count_frame(void *user, const kvs_parser_frame *frame) {
 
 int main(int argc, char **argv) {
   static unsigned char buffer[1 << 16];
-  kvs_parser_callbacks callbacks = {0};
+  kvs_parser_callbacks callbacks;
   kvs_parser *parser = NULL;
   unsigned long frames = 0;
   FILE *file;
   size_t got;
   if (argc != 2 || (file = fopen(argv[1], "rb")) == NULL) return 2;
+  kvs_parser_callbacks_init(&callbacks);
   callbacks.on_frame = count_frame;
   if (kvs_parser_create(NULL, &callbacks, &frames, &parser) != KVS_PARSER_OK) return 2;
   while ((got = fread(buffer, 1, sizeof buffer, file)) > 0) {
