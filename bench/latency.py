@@ -29,13 +29,16 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import av
 import boto3
 
-from common import KEYS, ContentCamera, Dist, camera_720p15, frame_write_times, load_line, pyplot, save_plot, write_json
+from content import ContentCamera, camera_720p15
+from emulator_process import KEYS, frame_write_times
 from kvs_parser.decode import DecodeOptions, FrameDecoder
 from kvs_parser.emulator import Emulator, FrameAppended, Limits, SyntheticCamera
 from kvs_parser.emulator._encode import EncodedGop
 from kvs_parser.getmedia import GetMediaClient, StartSelector
 from kvs_parser.queue import FrameQueue
 from peers import FragmentAssembler, fragment_tags, producer_ms, simple_blocks
+from reporting import load_line, pyplot, save_plot, write_json
+from stats import Dist
 
 GETMEDIA, PEER, HLS = "GetMedia, ours", "fragment-level peer", "HLS (PyAV)"
 SOURCE_GETMEDIA, SOURCE_HLS = "KVSGetMediaFrameSource", "KVSHLSFrameSource"

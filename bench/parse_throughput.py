@@ -26,12 +26,13 @@ from typing import Callable, Dict, List, Optional
 import av
 
 import kvs_parser
-from common import content, getmedia_bytes, load_line, pyplot, save_plot, write_json
+from content import content, getmedia_bytes
 from peers import BOTOCORE_CHUNK, FragmentAssembler, fragment_tags, simple_blocks
+from reporting import load_line, pyplot, save_plot, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURES = ["output_get_media", "vogels_480", "clusters", "bezos_vogels"]
-GENERATED = ["720p", "1080p"]  # bench/common.py content(): realistic H.264 High, 15 fps, GOP 2 s, 20 s
+GENERATED = ["720p", "1080p"]  # bench/content.py content(): realistic H.264 High, 15 fps, GOP 2 s, 20 s
 
 
 @dataclass

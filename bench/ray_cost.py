@@ -1,6 +1,6 @@
 """What one camera costs as a Ray actor, next to the same cameras as threads of one process (the peer).
 
-Both read N realistic 720p15 cameras (bench/common.py ContentCamera, emulator in its own process) with
+Both read N realistic 720p15 cameras (bench/content.py ContentCamera, emulator in its own process) with
 CheckpointedCamera, full decode to bgr24, checkpoints in SQLite, no hook. Measured over a steady window
 after a warm-up (start-up, imports and the first fragments excluded):
   - threads: CPU and RSS growth of this process / N (the interpreter's ~77 MB is not charged);
@@ -22,10 +22,12 @@ from typing import Any, Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import CpuClock, EmulatorProcess, load_line, rss_mb
+from emulator_process import EmulatorProcess
 from kvs_parser.checkpoint import SQLiteCheckpointStore
 from kvs_parser.config import AppConfig, parse_config
 from kvs_parser.ray import CheckpointedCamera
+from reporting import load_line
+from resource_usage import CpuClock, rss_mb
 
 
 def app_config(url: str, cameras: int) -> AppConfig:

@@ -27,9 +27,12 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import boto3
 
-from common import KEYS, Dist, camera_720p15, load_line, pyplot, save_plot, write_json
+from content import camera_720p15
+from emulator_process import KEYS
 from kvs_parser.emulator import Emulator, Fault, Limits, index_from_timecode
 from kvs_parser.getmedia import GetMediaClient, StartSelector
+from reporting import load_line, pyplot, save_plot, write_json
+from stats import Dist
 
 TRANSIENT_GOAL_MS, SILENT_GOAL_MS = 2000.0, 12000.0
 

@@ -1,4 +1,4 @@
-"""A camera fleet on one machine: N live cameras of realistic video (bench/common.py: content) read by
+"""A camera fleet on one machine: N live cameras of realistic video (bench/content.py: content) read by
 the product's pipeline over W worker processes, against the bare decoder on the same content.
 
     python bench/scale.py [--resolutions 720p,1080p] [--workers 1,2] [--counts 1,8,16,24,32,40,48,56]
@@ -31,22 +31,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List
 
-from common import (
-    BENCH,
-    KEYS,
-    CpuClock,
-    Dist,
-    EmulatorProcess,
-    content,
-    load_line,
-    pyplot,
-    rss_mb,
-    save_plot,
-    thread_cpu_seconds,
-    write_json,
-)
+from content import content
+from emulator_process import KEYS, EmulatorProcess
 from profiling import COLOUR, DECODE, OTHER, PARSE, UNACCOUNTED, instrumented, split
+from reporting import load_line, pyplot, save_plot, write_json
+from resource_usage import CpuClock, rss_mb, thread_cpu_seconds
+from stats import Dist
 
+BENCH = Path(__file__).resolve().parent
 FPS = 15
 GOAL_DROP, GOAL_P99_MS, GOAL_RSS_MB, GOAL_EFFICIENCY = 0.01, 250.0, 40.0, 0.90
 

@@ -20,23 +20,17 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from common import (
-    BENCH,
-    KEYS,
-    EmulatorProcess,
-    Stopwatch,
-    load_line,
-    pyplot,
-    save_plot,
-    thread_cpu_seconds,
-    write_json,
-)
+from emulator_process import KEYS, EmulatorProcess
 from profiling import instrumented, split
+from reporting import load_line, pyplot, save_plot, write_json
+from resource_usage import Stopwatch, thread_cpu_seconds
 
+BENCH = Path(__file__).resolve().parent
 OURS, PEER = "ours (KVSGetMediaFrameSource)", "fragment-level peer (ebmlite + PyAV)"
 
 

@@ -131,7 +131,9 @@ step "fresh venv: the repaired wheel, then the test suite from $SUITE"
   "$WORK/wheel-venv/bin/python" -c "import kvs_parser, sys; p = kvs_parser.__file__; print(p); \
 sys.exit(0 if p.startswith('$WORK/wheel-venv/') else 'kvs_parser imported from outside the venv')"
   # test_cpp_core builds the C++ core from the source tree: a source test, run by the main suite.
-  "$WORK/wheel-venv/bin/python" -m pytest -p no:cacheprovider -q tests --ignore=tests/test_cpp_core.py
+  # test_gpu_scale_bench runs bench/gpu_scale.py from the source tree: also a source test.
+  "$WORK/wheel-venv/bin/python" -m pytest -p no:cacheprovider -q tests --ignore=tests/test_cpp_core.py \
+    --ignore=tests/test_gpu_scale_bench.py
 )
 
 step "fresh venv: build and install from the sdist, smoke test and a quick subset"
