@@ -143,8 +143,10 @@ class Fleet:
         self._stop.value = 1
         deadline = time.monotonic() + timeout
         # The supervisor drains the pipes too: it ends first, so only this thread reads them from now on.
+        # Wait for it however long a restart in progress takes: a worker it spawned after the loop below would
+        # outlive stop() (and keep the parent's stdout open).
         if self._supervisor is not None and self._supervisor is not threading.current_thread():
-            self._supervisor.join(5)
+            self._supervisor.join()
         for worker in self._workers:
             process = worker.process
             while process is not None and process.is_alive() and time.monotonic() < deadline:

@@ -155,7 +155,10 @@ def worker_main(spec: WorkerSpec) -> None:
             if time.monotonic() < next_status:
                 continue
             next_status += spec.status_interval
-            spec.events.send(("status", spec.index, status()))
+            try:
+                spec.events.send(("status", spec.index, status()))
+            except OSError:  # the parent is gone or dropped this pipe: nobody to work for
+                break
             if not any(thread.is_alive() for thread in threads):
                 ended = True  # every camera ended or failed
                 break
