@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from . import _kvsparser
 
@@ -36,7 +36,8 @@ class ParseError(KVSError, ValueError):
         inside = f" in {element_path}" if element_path else ""
         super().__init__(f"{code}{where}{inside}: {message}")
 
-    def __reduce__(self):  # keep the keyword fields through pickling (e.g. across processes)
+    def __reduce__(self) -> tuple[Callable[..., ParseError], tuple[Any, ...]]:
+        # keep the keyword fields through pickling (e.g. across processes)
         return (_rebuild, (type(self), self.message, self.code, self.offset, self.element_path))
 
 
@@ -52,7 +53,7 @@ class ParserClosedError(KVSError, RuntimeError):
     """parse() after close()."""
 
 
-def _rebuild(cls: type, message: str, code: str, offset: Optional[int], element_path: str) -> ParseError:
+def _rebuild(cls: type[ParseError], message: str, code: str, offset: Optional[int], element_path: str) -> ParseError:
     return cls(message, code=code, offset=offset, element_path=element_path)
 
 

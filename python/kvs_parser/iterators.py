@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from functools import partial
 from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 from ._kvsparser import FragmentMetadata, KVSStreamParser, ParsedFrame, ParserLimits
@@ -56,7 +57,7 @@ def _iter_events(
 def _steps(parser: KVSStreamParser, source: ByteSource, chunk_size: int) -> Iterator[Callable[[], None]]:
     """parse() for each chunk, then close(): each run by _iter_events between handing out events."""
     for chunk in iter_chunks(source, chunk_size):
-        yield lambda chunk=chunk: parser.parse(chunk)
+        yield partial(parser.parse, chunk)
     yield parser.close
 
 

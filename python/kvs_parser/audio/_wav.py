@@ -34,7 +34,7 @@ def write_wav(out: Union[str, Path, BinaryIO], tracks: Sequence[AudioTrack]) -> 
     length = max(len(c) for c in columns)
     padded = [np.pad(c, ((0, length - len(c)), (0, 0))) for c in columns]
     interleaved = np.ascontiguousarray(np.concatenate(padded, axis=1).astype("<i2"))
-    with wave.open(out if not isinstance(out, Path) else str(out), "wb") as wav:  # type: ignore[arg-type]
+    with wave.open(out if not isinstance(out, Path) else str(out), "wb") as wav:
         wav.setnchannels(interleaved.shape[1])
         wav.setsampwidth(2)
         wav.setframerate(rate)

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Union
 
 from ..metrics import KVSMetrics
 
@@ -44,7 +44,8 @@ def load_hook(spec: str) -> Hook:
         target = getattr(target, part)
     if not callable(target):
         raise ValueError(f"--hook {spec} is not callable")
-    return target
+    hook: Callable[[str, Any], Any] = target
+    return hook
 
 
 @dataclass
@@ -58,7 +59,7 @@ class _CameraHookState:
 class HookRunner:
     """Calls the hook for each frame and applies the error policy; thread-safe across cameras."""
 
-    def __init__(self, hook: Hook, spec: str, policy: HookErrorPolicy = HookErrorPolicy.STOP,
+    def __init__(self, hook: Hook, spec: str, policy: Union[HookErrorPolicy, str] = HookErrorPolicy.STOP,
                  metrics: Optional[KVSMetrics] = None) -> None:
         self.hook, self.spec, self.policy, self.metrics = hook, spec, HookErrorPolicy(policy), metrics
         self._states: Dict[str, _CameraHookState] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Union
+from typing import Union, cast
 
 from .._extras import missing_extra
 
@@ -31,7 +31,8 @@ def encode_image(image: np.ndarray, fmt: str = "jpg", pixel_format: str = "rgb24
         codec, target = "mjpeg", "yuvj420p"  # full-range YUV, what JPEG viewers expect
     else:
         codec, target = "png", "gray" if pixel_format == "gray" else "rgb24"
-    encoder = av.CodecContext.create(codec, "w")
+    # create() is typed by codec name; "mjpeg" and "png" are video encoders.
+    encoder = cast("av.VideoCodecContext", av.CodecContext.create(codec, "w"))
     encoder.width, encoder.height = picture.width, picture.height
     encoder.pix_fmt = target
     encoder.time_base = Fraction(1, 25)

@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import List
+from typing import Any, Dict, List
 
 import boto3
 
@@ -34,7 +34,7 @@ from .emulate import frame_size
 STREAM = "demo-camera"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("demo", help="run the pipeline on a synthetic camera in the local emulator",
                                    description=__doc__)
     parser.add_argument("--seconds", type=float, default=6.0, help="how long to stream (default 6)")
@@ -54,7 +54,8 @@ class DemoSummary:
     index_checked: int = 0
     index_mismatches: int = 0
     fps: float = 0.0
-    latency_ms: dict = field(default_factory=dict)  # producer time of the frame -> decoded numpy picture
+    # the LatencySummary fields: producer time of the frame -> decoded numpy picture
+    latency_ms: Dict[str, Any] = field(default_factory=dict)
     connection_resets: int = 0
     parse_errors: int = 0
     decode_errors: int = 0

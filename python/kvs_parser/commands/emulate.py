@@ -14,7 +14,7 @@ from ..emulator import Emulator, Limits, SyntheticCamera
 from ._failures import UsageError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("emulate", help="serve a local Kinesis Video Streams endpoint for boto3",
                                    description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")

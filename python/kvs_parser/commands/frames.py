@@ -19,7 +19,7 @@ from ._options import add_aws_options, add_start_option
 EMULATE_DEFAULT_MAX = 10  # --emulate alone: a demonstration that ends by itself
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("frames", help="save decoded frames of a stream as JPEG/PNG files",
                                    description=__doc__)
     parser.add_argument("stream", metavar="STREAM", help="KVS stream name")

@@ -13,7 +13,7 @@ from ..iterators import iter_chunks
 from ..report import golden_report
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("inspect", help="summarise the fragments, tracks and frames of a stream")
     parser.add_argument("file", help="an MKV / GetMedia capture, or - for standard input")
     parser.add_argument("--json", action="store_true", help="print the Java golden files' schema")

@@ -27,9 +27,9 @@ def register(subparsers: Any) -> None:
 
 
 def _file_frames(path: str, writer: Union[LiveMkvWriter, AnnexBWriter]) -> Iterator[Any]:
-    from .._kvsparser import KVSStreamParser
+    from .._kvsparser import KVSStreamParser, ParsedFrame
 
-    ready: list = []
+    ready: list[ParsedFrame] = []
     parser = KVSStreamParser(on_frame=ready.append, on_tracks=writer.tracks)
     with (open(path, "rb") if path != "-" else os.fdopen(os.dup(0), "rb")) as source:
         for chunk in iter_chunks(source):

@@ -26,7 +26,7 @@ from ._status import status_line
 __all__ = ["consume", "load_hook", "register", "run"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("run", help="read every camera of a cameras.yaml concurrently",
                                    description=__doc__)
     parser.add_argument("--config", required=True, help="the cameras.yaml to read")

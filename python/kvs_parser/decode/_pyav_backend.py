@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import Optional
+from typing import Optional, cast
 
 from .._extras import missing_extra
 
@@ -72,16 +72,16 @@ class PyAVTrackDecoder:
         self._track_number = track.number
         self._options = options
         self._sampler = sampler
-        self._ctx: Optional[av.CodecContext] = None
+        self._ctx: Optional[av.VideoCodecContext] = None
         # Packet pts is our own sequence number: it maps reordered pictures back to their block.
         self._pending: OrderedDict[int, _BlockMeta] = OrderedDict()
         self._seq = 0
         self._need_keyframe = True
         self._scaler = VideoReformatter()
 
-    def _open_context(self) -> av.CodecContext:
+    def _open_context(self) -> av.VideoCodecContext:
         spec = codec_spec(self._track)
-        ctx = av.CodecContext.create(spec.decoder_name, "r")
+        ctx = cast("av.VideoCodecContext", av.CodecContext.create(spec.decoder_name, "r"))  # typed by codec name
         if spec.extradata:
             ctx.extradata = spec.extradata
         # Frame threads hold back one frame per thread; slice threads add no delay.
@@ -108,7 +108,7 @@ class PyAVTrackDecoder:
         try:
             if self._ctx is None:
                 self._ctx = self._open_context()
-            packet = av.Packet(data)
+            packet = av.Packet(data)  # type: ignore[arg-type]  # any buffer; PyAV's stub names only bytes
             packet.pts = self._seq
             self._pending[self._seq] = _BlockMeta.of(frame)
             self._seq += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List
 
 from ._body import Piece
 from ._errors import AwsError
@@ -36,7 +36,9 @@ def select_fragments(stream: Stream, selector: Dict[str, Any]) -> List[Fragment]
     low, high = round(float(bounds["StartTimestamp"]) * 1000), round(float(bounds["EndTimestamp"]) * 1000)
     if low > high:
         raise AwsError("InvalidArgumentException", "StartTimestamp is after EndTimestamp")
-    key = (lambda f: f.server_ms) if kind == "SERVER_TIMESTAMP" else (lambda f: f.producer_ms)
+    key: Callable[[Fragment], int] = (
+        (lambda f: f.server_ms) if kind == "SERVER_TIMESTAMP" else (lambda f: f.producer_ms)
+    )
     return [f for f in fragments if low <= key(f) <= high]
 
 

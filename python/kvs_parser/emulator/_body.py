@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Optional
+from io import BufferedIOBase
+from typing import Callable, Optional
 
 from ._faults import Fault
 
@@ -29,7 +30,7 @@ class Piece:
 
 @dataclass
 class BodySender:
-    wfile: BinaryIO
+    wfile: BufferedIOBase  # an HTTP handler's wfile
     fault: Optional[Fault]
     stop: threading.Event
     note: Callable[[str], None] = lambda what: None  # records when a fault takes effect

@@ -158,7 +158,9 @@ class Emulator:
         return self.endpoint_url if data is None else f"http://{self.host}:{data[0].server_address[1]}"
 
     # -- streams --
-    def _new_stream(self, name: str, tracks: tuple, live: bool, media_type: str = "video/h264") -> Stream:
+    def _new_stream(
+        self, name: str, tracks: Tuple[TrackSpec, ...], live: bool, media_type: str = "video/h264"
+    ) -> Stream:
         if not re.fullmatch(r"[a-zA-Z0-9_.-]{1,256}", name):
             raise AwsError("InvalidArgumentException", f"bad stream name {name!r}")
         with self._lock:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import List, Tuple
+from typing import Any, List, Tuple, cast
 
 from .._extras import missing_extra
 
@@ -51,7 +51,7 @@ def hevc_available() -> bool:
 
 
 def encode_gop(spec: VideoSpec, first_index: int, count: int) -> EncodedGop:
-    encoder = av.CodecContext.create(ENCODERS[spec.codec], "w")
+    encoder = cast("av.VideoCodecContext", av.CodecContext.create(ENCODERS[spec.codec], "w"))  # typed by codec name
     encoder.width, encoder.height = spec.width, spec.height
     encoder.pix_fmt = "yuv420p"
     encoder.time_base = Fraction(1, spec.fps)
@@ -62,7 +62,7 @@ def encode_gop(spec: VideoSpec, first_index: int, count: int) -> EncodedGop:
     encoder.flags |= av.codec.context.Flags.global_header
     encoder.options = dict(ENCODER_OPTIONS[spec.codec])
     encoder.open()
-    packets: List[av.Packet] = []
+    packets: List[av.Packet[Any]] = []
     for i in range(count):
         picture = av.VideoFrame.from_ndarray(
             draw_index_yuv420p(first_index + i, spec.width, spec.height), format="yuv420p"

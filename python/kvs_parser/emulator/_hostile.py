@@ -6,7 +6,7 @@ placeholder, so every element size stays right.
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from ._faults import Fault
 
@@ -30,7 +30,7 @@ def _not_utf8(text: str) -> bytes:
     return raw[: -len(NOT_UTF8)] + NOT_UTF8
 
 
-def spoil(data: bytes, fault: Optional[Fault], tags: Tuple[Tuple[str, str], ...] = ()) -> bytes:
+def spoil(data: bytes, fault: Optional[Fault], tags: Sequence[Tuple[str, str]] = ()) -> bytes:
     """`data` (a fragment's bytes) with the fault's placeholders made non-UTF-8 and the value of the
     tag `fault.corrupt_tag` (looked up in `tags`) given one 0xFF byte."""
     if fault is None:

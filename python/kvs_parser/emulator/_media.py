@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 from ..mkv import FragmentWriter, end_tags, start_tags
 from . import _hostile as hostile
@@ -43,7 +43,9 @@ def resolve_start(stream: Stream, selector: Dict[str, Any]) -> int:
         if selector.get("StartTimestamp") is None:
             raise AwsError("InvalidArgumentException", "StartTimestamp is required")
         at = round(float(selector["StartTimestamp"]) * 1000)
-        start = (lambda f: f.server_ms) if kind == "SERVER_TIMESTAMP" else (lambda f: f.producer_ms)
+        start: Callable[[Fragment], int] = (
+            (lambda f: f.server_ms) if kind == "SERVER_TIMESTAMP" else (lambda f: f.producer_ms)
+        )
         for fragment in fragments:  # the fragment containing the timestamp...
             if start(fragment) <= at < start(fragment) + max(fragment.duration_ms, 1):
                 return fragment.seq

@@ -4,7 +4,7 @@ with an avcC/hvcC CodecPrivate that Matroska carries, in both directions."""
 from __future__ import annotations
 
 import re
-from typing import List
+from typing import Dict, List
 
 START_CODE = b"\x00\x00\x00\x01"
 _START = re.compile(b"\x00\x00\x01")
@@ -42,7 +42,7 @@ def hvcc(parameter_sets: List[bytes]) -> bytes:
     The general profile/tier/level bytes are copied from the SPS (first 12 bytes of profile_tier_level);
     4:2:0 8-bit is assumed, which is what the synthetic camera encodes.
     """
-    by_type: dict = {}
+    by_type: Dict[int, List[bytes]] = {}  # NAL unit type -> its NALs
     for nal in parameter_sets:
         by_type.setdefault((nal[0] >> 1) & 0x3F, []).append(nal)
     sps = by_type.get(33)

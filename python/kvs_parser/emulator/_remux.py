@@ -4,7 +4,7 @@ MPEG-TS, or fragmented MP4 split into its init part (ftyp+moov) and media part (
 from __future__ import annotations
 
 import io
-from typing import List, Tuple
+from typing import Dict, List, Tuple, cast
 
 from .._extras import missing_extra
 
@@ -16,9 +16,9 @@ except ImportError as error:
 from ..mkv import FragmentWriter, TrackSpec
 
 
-def _remux(fmt: str, track: TrackSpec, fragment_mkv: bytes, options: dict) -> bytes:
+def _remux(fmt: str, track: TrackSpec, fragment_mkv: bytes, options: Dict[str, str]) -> bytes:
     output = io.BytesIO()
-    source = av.open(io.BytesIO(fragment_mkv))
+    source = cast("av.container.InputContainer", av.open(io.BytesIO(fragment_mkv)))  # mode "r" by default
     with source, av.open(output, "w", format=fmt, options=options) as out:
         video = source.streams.video[0]
         target = out.add_stream_from_template(video)

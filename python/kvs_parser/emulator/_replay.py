@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
+from ..mkv import Block
 from ._sources import FileMedia
 from ._store import Stream, now_ms
 
@@ -66,7 +67,7 @@ class ReplayFeeder:
         finally:
             self.stream.close()
 
-    def _feed(self, frames: tuple, shift: int, start: float, epoch_ms: int) -> bool:
+    def _feed(self, frames: Tuple[Block, ...], shift: int, start: float, epoch_ms: int) -> bool:
         """One fragment, each frame released at its timestamp; False once stopped."""
         first = frames[0].timecode + shift
         fragment = self.stream.begin_fragment(self.next_number(), epoch_ms + first, first)

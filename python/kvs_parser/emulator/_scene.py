@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union, cast
 
 import av
 import numpy as np
@@ -71,7 +71,8 @@ def _texture(height: int, width: int, rng: np.random.Generator, scale: float) ->
     """Smooth gradients plus fixed fine detail, float32 around 0 (detail motion search can follow)."""
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     smooth = 40 * np.sin(x / (41 * scale) + y / (67 * scale)) + 25 * np.sin(x / (13 * scale) - y / (29 * scale))
-    return smooth + rng.normal(0, 12, (height, width)).astype(np.float32)
+    texture: np.ndarray = smooth + rng.normal(0, 12, (height, width)).astype(np.float32)
+    return texture
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class Scene:
         return np.concatenate([y_plane, chroma])
 
 
-def scene_encoder_options(spec: SceneSpec) -> dict:
+def scene_encoder_options(spec: SceneSpec) -> Dict[str, str]:
     """libx264/libx265 options: constrained bit rate (a camera's VBV), no B-frames, a fixed GOP without
     scene-cut keyframes."""
     kbit = spec.bitrate // 1000
@@ -145,7 +146,7 @@ def write_recording(spec: SceneSpec, path: Union[str, Path]) -> Path:
     os.close(fd)
     try:
         with av.open(partial, "w", format="mp4") as container:
-            stream = container.add_stream(ENCODERS[spec.codec], rate=spec.fps)
+            stream = cast("av.VideoStream", container.add_stream(ENCODERS[spec.codec], rate=spec.fps))  # by name
             stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
             stream.bit_rate = spec.bitrate
             stream.time_base = Fraction(1, spec.fps)
@@ -175,7 +176,7 @@ def recording(spec: Optional[SceneSpec] = None, cache_dir: Union[str, Path, None
     return path if path.exists() else write_recording(spec, path)
 
 
-def describe_recording(path: Union[str, Path]) -> dict:
+def describe_recording(path: Union[str, Path]) -> Dict[str, Any]:
     """Codec, profile, size, frame rate, bit rate and GOP of a recording (what a benchmark should print)."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]

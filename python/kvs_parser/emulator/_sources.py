@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import List, Tuple, cast
 
 from .._extras import missing_extra
 
@@ -27,12 +27,14 @@ def _track(number: int, stream: av.stream.Stream) -> TrackSpec:
     if codec_id is None:
         raise ValueError(f"codec {ctx.name!r} of stream {stream.index} has no Matroska mapping here")
     if stream.type == "video":
+        video = cast("av.VideoCodecContext", ctx)
         rate = stream.average_rate or stream.guessed_rate
         return TrackSpec(number, codec_id, TRACK_TYPE_VIDEO, codec_private=bytes(ctx.extradata or b""),
                          default_duration_ns=round(1e9 / rate) if rate else None,
-                         width=ctx.width, height=ctx.height)
+                         width=video.width, height=video.height)
+    audio = cast("av.AudioCodecContext", ctx)  # load_file takes video and audio streams only
     return TrackSpec(number, codec_id, TRACK_TYPE_AUDIO, codec_private=bytes(ctx.extradata or b""),
-                     sampling_frequency=float(ctx.sample_rate), channels=ctx.layout.nb_channels)
+                     sampling_frequency=float(audio.sample_rate), channels=audio.layout.nb_channels)
 
 
 def load_file(path: str, min_fragment_ms: int = 0) -> FileMedia:

@@ -278,7 +278,8 @@ class Fleet:
         """Handles what the workers sent, waiting up to `wait` seconds for the first message."""
         with self._lock:
             pipes = {w.events: w for w in self._workers if w.events is not None}
-        for ready in connection.wait(list(pipes), timeout=wait):
+        ready_pipes: List[Any] = connection.wait(list(pipes), timeout=wait)  # some of `pipes`, as given
+        for ready in ready_pipes:
             while True:
                 try:
                     if not ready.poll():

@@ -16,7 +16,7 @@ import os
 import time
 from dataclasses import dataclass
 from multiprocessing.shared_memory import SharedMemory
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Tuple, Union, cast
 
 import numpy as np
 
@@ -155,7 +155,7 @@ class FrameRing:
         finally:
             lock.release()
 
-    def put(self, image: np.ndarray, meta: dict, timeout: Optional[float] = 1.0) -> bool:
+    def put(self, image: np.ndarray, meta: Dict[str, Any], timeout: Optional[float] = 1.0) -> bool:
         """Copy one frame in; False if it was dropped (drop_newest or block with no room in time)."""
         if image.nbytes > self.spec.slot_bytes:
             raise ValueError(f"frame of {image.nbytes} bytes does not fit the ring's {self.spec.slot_bytes}-byte slots")
@@ -228,7 +228,8 @@ class FrameRing:
         shape = (height, width, channels) if channels else (int(row["nbytes"]) // width, width)
         # frombuffer exports the mapping's buffer for as long as the array lives (np.ndarray(buffer=...)
         # would not, and a view outliving close() would then read unmapped memory).
-        image = np.frombuffer(self._memory.buf, np.uint8, int(row["nbytes"]), self._offsets[slot]).reshape(shape)
+        buf = cast(memoryview, self._memory.buf)  # None only after close()
+        image = np.frombuffer(buf, np.uint8, int(row["nbytes"]), self._offsets[slot]).reshape(shape)
 
         def optional(value: float) -> Optional[int]:
             return None if np.isnan(value) else int(value)
@@ -239,7 +240,7 @@ class FrameRing:
                          optional(row["producer_time_ms"]), optional(row["producer_timestamp_ms"]),
                          optional(row["server_timestamp_ms"]), fragment, float(row["decoded_time_ms"]))
 
-    def stats(self) -> dict:
+    def stats(self) -> Dict[str, int]:
         with self.spec.lock:
             header = self._header
             return {"put": int(header["put"]), "got": int(header["got"]), "dropped": int(header["dropped"]),

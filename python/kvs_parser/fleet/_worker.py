@@ -91,12 +91,13 @@ def _with_start(camera: Any, point: ResumePoint) -> Any:
 
 def ring_sink(ring: Any) -> Any:
     def put(frame: Any) -> bool:
-        return ring.put(frame.image, {
+        accepted: bool = ring.put(frame.image, {
             "pts_ms": frame.pts_ms, "keyframe": frame.is_keyframe, "track_number": frame.track_number,
             "producer_time_ms": frame.producer_time_ms, "producer_timestamp_ms": frame.producer_timestamp_ms,
             "server_timestamp_ms": frame.server_timestamp_ms, "decoded_time_ms": frame.decoded_time_ms,
             "fragment_number": frame.fragment_number, "pixel_format": frame.pixel_format,
         })
+        return accepted
 
     return put
 
@@ -137,8 +138,8 @@ def worker_main(spec: WorkerSpec) -> None:
     for camera_id in spec.cameras:
         point = spec.resume.get(camera_id, ResumePoint())
         source = source_from_config(spec.config, _with_start(by_id[camera_id], point), metrics=metrics)
-        ring = rings.get(camera_id)
-        runners.append(CameraRunner(source, hook, ring_sink(ring) if ring is not None else None,
+        camera_ring = rings.get(camera_id)
+        runners.append(CameraRunner(source, hook, ring_sink(camera_ring) if camera_ring is not None else None,
                                     DeliveryTracker(point, progress, spec.rows[camera_id])))
     threads = [runner.thread(local_stop) for runner in runners]
     ended = False  # every camera ended on its own (nothing for the parent to restart)

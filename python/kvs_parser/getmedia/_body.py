@@ -24,8 +24,10 @@ def reader(body: Any) -> Callable[[int], bytes]:
         return lambda n: raw.read1(n, decode_content=False)
     fp = getattr(raw, "_fp", None)  # urllib3 1.26: the http.client response, whose read1 de-chunks
     if fp is not None and hasattr(fp, "read1"):
-        return fp.read1
-    return getattr(body, "read1", None) or body.read
+        read1: Callable[[int], bytes] = fp.read1
+        return read1
+    read: Callable[[int], bytes] = getattr(body, "read1", None) or body.read
+    return read
 
 
 def _socket(body: Any) -> Optional[socket.socket]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Deque, Iterator, Optional
 
 from .._aws.errors import CONNECTION_ERRORS, TIMEOUTS
-from .._kvsparser import KVSStreamParser, ParserLimits
+from .._kvsparser import KVSStreamParser, ParserLimits, TrackInfo
 from ..errors import TruncatedStreamError
 from . import _body as body_io
 from ._counters import CounterBox
@@ -28,7 +28,7 @@ ENDED_MID_FRAGMENT = "ended mid-fragment"  # a clean end before the fragment's c
 class TracksUpdate:
     """A fragment's Tracks, handed out before its frames (decoders need CodecPrivate first)."""
 
-    tracks: list
+    tracks: list[TrackInfo]
 
 
 @dataclass

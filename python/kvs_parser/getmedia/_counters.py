@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class CounterBox:
             value = self._value
             self._value = replace(value, **{k: getattr(value, k) + d for k, d in deltas.items()})
 
-    def set(self, **values: object) -> None:
+    def set(self, **values: Any) -> None:  # field names and their values, as dataclasses.replace takes them
         with self._lock:
             self._value = replace(self._value, **values)
 

@@ -10,12 +10,12 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Generator, Iterator, Optional
 
 from .._aws.backoff import Backoff, RetryPolicy
 from .._aws.endpoint import EndpointResolver
 from .._aws.errors import CONNECT_FAILED, ENDPOINT_ERROR, SERVER_ERROR, TIMED_OUT, RetriesExhaustedError, classify
-from .._kvsparser import FragmentMetadata, ParsedFrame, ParserLimits
+from .._kvsparser import FragmentMetadata, ParsedFrame, ParserLimits, TrackInfo
 from .._redact import scrubbed
 from ..errors import NonRetryableError
 from . import _body as body_io
@@ -51,7 +51,7 @@ class GetMediaStream:
         on_frame: Optional[Callable[[ParsedFrame], Any]] = None,
         on_fragment: Optional[Callable[[FragmentMetadata], Any]] = None,
         on_reset: Optional[Callable[[Reset], Any]] = None,
-        on_tracks: Optional[Callable[[list], Any]] = None,
+        on_tracks: Optional[Callable[[list[TrackInfo]], Any]] = None,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so sharing it is safe
         follow: bool = True,
         read_size: int = 64 * 1024,
@@ -234,7 +234,7 @@ class GetMediaStream:
         if self.on_reset is not None:
             self.on_reset(Reset(RENEW, None, 0, 0.0, self.state.selector(self._start)))
 
-    def _read(self, body: Any) -> Iterator[Any]:
+    def _read(self, body: Any) -> Generator[Any, None, Connection]:
         connection = Connection(body, self.state, self._counters, self._read_size, self._limits,
                                 silence=self._silence)
         if self._renew_after is not None:

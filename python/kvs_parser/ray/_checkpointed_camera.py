@@ -15,7 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .._aws.preflight import resolve_aws
 from ..checkpoint import Checkpoint, CheckpointStore, CheckpointStoreError, fragment_order
@@ -142,8 +142,8 @@ class CheckpointedCamera:
         # Delivery state (reading thread only).
         self._checkpoint: Optional[Checkpoint] = None  # what the store holds for this camera
         self._redeliver: Optional[str] = None  # fragment in flight when the camera last stopped
-        self._skip_through: Optional[tuple] = None  # fragments up to this order were delivered before
-        self._skip_before: Optional[tuple] = None  # fragments before this order were never wanted
+        self._skip_through: Optional[Tuple[int, str]] = None  # fragments up to this order were delivered before
+        self._skip_before: Optional[Tuple[int, str]] = None  # fragments before this order were never wanted
         self._fragment: Optional[str] = None  # fragment whose pictures are being delivered
         self._fragment_producer_ms: Optional[int] = None
         self._positions = FramePositions()
@@ -293,7 +293,7 @@ class CheckpointedCamera:
             return True
         return self._skip_before is not None and order < self._skip_before
 
-    def _deliver_all(self, pictures: list, clock: ProducerClock) -> None:
+    def _deliver_all(self, pictures: List[DecodedPicture], clock: ProducerClock) -> None:
         for picture in pictures:
             self._deliver(picture, clock.producer_time_ms(picture))
 

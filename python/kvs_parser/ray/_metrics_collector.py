@@ -7,7 +7,7 @@ the collector merges them family by family, so the driver's one /metrics shows t
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Protocol
+from typing import Dict, Iterable, List, Protocol
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,7 +15,8 @@ from prometheus_client.registry import Collector
 
 
 class MetricsSource(Protocol):
-    camera_ids: list
+    @property
+    def camera_ids(self) -> List[str]: ...
 
     def metrics_texts(self, timeout: float = 2.0) -> Dict[str, str]: ...
 

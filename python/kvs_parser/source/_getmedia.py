@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from ..decode import BackendRegistry, DecodeOptions, FrameDecoder
+from ..decode import BackendRegistry, DecodedPicture, DecodeOptions, FrameDecoder
 from ..getmedia import GetMediaClient, GetMediaStream, RetryPolicy, resolve_aws
 from ..queue import QueuePolicy
 from ._base import FrameSource
@@ -100,7 +100,7 @@ class KVSGetMediaFrameSource(FrameSource):
         clock = ProducerClock()
         stale = _StaleFragments(self._max_age_ms)
 
-        def emit_all(pictures: list) -> None:
+        def emit_all(pictures: list[DecodedPicture]) -> None:
             for picture in pictures:
                 self._emit(picture, clock.producer_time_ms(picture))
 

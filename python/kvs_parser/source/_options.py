@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from ..decode import DecodeOptions
 from ..getmedia import RetryPolicy, StartSelector
@@ -32,7 +32,7 @@ def merge_decode_options(
     device: Optional[int] = None,
 ) -> DecodeOptions:
     """`options` (default DecodeOptions()) with every keyword that is not None applied on top."""
-    given = {
+    given: Dict[str, Any] = {  # DecodeOptions validates the values
         "pixel_format": pixel_format, "width": width, "height": height, "fps_target": fps_target,
         "keyframes_only": keyframes_only, "latency": latency, "device": device,
     }
