@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
 from prometheus_client import CollectorRegistry
 
+from .._stop_flag import StopFlag
 from ..config import AppConfig, ConfigError, load_config
 from ..metrics import MetricsServer
 
@@ -67,7 +67,7 @@ class _ConfigWatcher:
             return None
 
 
-def run_on_ray(args: argparse.Namespace, config: AppConfig, stop: threading.Event,
+def run_on_ray(args: argparse.Namespace, config: AppConfig, stop: StopFlag,
                stop_on_signals: Callable[[], Callable[[], None]]) -> int:
     """Runs until `stop` is set (by the handlers `stop_on_signals` installs, after Ray's own) or --duration."""
     if not args.checkpoint:

@@ -15,6 +15,7 @@ from typing import Any, Callable, List, Optional
 
 from prometheus_client import CollectorRegistry
 
+from .._stop_flag import StopFlag
 from ..config import load_config
 from ..metrics import KVSMetrics, MetricsServer
 from ..source import FrameSource, FrameTimeout, SourceEnded
@@ -48,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def consume(source: FrameSource, hook: Optional[HookRunner], stop: threading.Event, failures: List[str]) -> None:
+def consume(source: FrameSource, hook: Optional[HookRunner], stop: StopFlag, failures: List[str]) -> None:
     """Reads one camera until stop; a raising hook is reported at once and its policy applied."""
     while not stop.is_set():
         try:
@@ -66,8 +67,9 @@ def consume(source: FrameSource, hook: Optional[HookRunner], stop: threading.Eve
             return
 
 
-def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
-    """SIGINT and SIGTERM set `stop`; returns a function restoring the previous handlers."""
+def _stop_on_signals(stop: StopFlag) -> Callable[[], None]:
+    """SIGINT and SIGTERM set `stop` (a StopFlag: an Event set from a handler can deadlock the main thread);
+    returns a function restoring the previous handlers."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -84,9 +86,9 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
 def _run_on_ray(args: argparse.Namespace, config: Any) -> int:
     from ._ray_run import run_on_ray
 
-    stop = threading.Event()
-    # Installed once Ray is initialised: ray.init() installs its own SIGTERM handler.
-    return run_on_ray(args, config, stop, lambda: _stop_on_signals(stop))
+    with StopFlag() as stop:
+        # Installed once Ray is initialised: ray.init() installs its own SIGTERM handler.
+        return run_on_ray(args, config, stop, lambda: _stop_on_signals(stop))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,19 +103,19 @@ def run(args: argparse.Namespace) -> int:
         from ..fleet._cli import run_fleet
 
         sources_from_config(config, args.config, KVSMetrics(CollectorRegistry()))  # its typed errors, here
-        stop = threading.Event()
-        restore = _stop_on_signals(stop)
-        try:
-            return run_fleet(config, args.workers, args.hook, args.on_hook_error, args.metrics_port, args.duration,
-                             args.status_interval, stop)
-        finally:
-            restore()
+        with StopFlag() as stop:
+            restore = _stop_on_signals(stop)
+            try:
+                return run_fleet(config, args.workers, args.hook, args.on_hook_error, args.metrics_port,
+                                 args.duration, args.status_interval, stop)
+            finally:
+                restore()
     registry = CollectorRegistry()
     metrics = KVSMetrics(registry)
     hook = None if hook_function is None else HookRunner(hook_function, args.hook, args.on_hook_error, metrics)
     sources = sources_from_config(config, args.config, metrics)
     server = MetricsServer(registry, port=args.metrics_port) if args.metrics_port is not None else None
-    stop = threading.Event()
+    stop = StopFlag()
     restore = _stop_on_signals(stop)
     failures: List[str] = []
     consumers = [threading.Thread(target=consume, args=(s, hook, stop, failures), name=f"kvs-run-{s.camera_id}")
@@ -150,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
         if server is not None:
             server.stop()
         restore()
+        stop.close()
     if tty:
         sys.stdout.write("\n" * len(sources))
     for source in sources:

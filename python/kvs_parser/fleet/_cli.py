@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from typing import Any, Optional
 
+from .._stop_flag import StopFlag
 from ..commands._status import status_line
 from ._fleet import Fleet
 
 
 def run_fleet(config: Any, workers: Optional[int], hook: Optional[str], on_hook_error: str,
               metrics_port: Optional[int], duration: Optional[float], status_interval: float,
-              stop: threading.Event) -> int:
+              stop: StopFlag) -> int:
     """Runs the fleet until `stop` (Ctrl-C, SIGTERM), `duration` or every camera's end; 1 if any failed."""
     fleet = Fleet(config, workers, hook=hook, on_hook_error=on_hook_error, metrics_port=metrics_port,
                   status_interval=status_interval)

@@ -7,12 +7,14 @@ anything else that hosts cameras (a Ray actor): start the source, call `run(stop
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
+from .._stop_flag import StopFlag
 from ..source import FrameSource, FrameTimeout, SourceEnded
 from ._progress import DeliveryTracker
 
 Hook = Callable[[str, Any], Any]  # (camera_id, SourceFrame)
+StopSignal = Union[threading.Event, StopFlag]  # only is_set() is used
 
 
 class StopCamera(Exception):
@@ -41,7 +43,7 @@ class CameraRunner:
     def camera_id(self) -> str:
         return self.source.camera_id
 
-    def run(self, stop: threading.Event) -> Optional[str]:
+    def run(self, stop: StopSignal) -> Optional[str]:
         """Runs until stop, the end of the source or a failure (returned, also kept in `failure`)."""
         source, hook, sink, tracker = self.source, self.hook, self.sink, self.tracker
         camera_id = source.camera_id
@@ -76,6 +78,6 @@ class CameraRunner:
         self.source.stop()
         return failure
 
-    def thread(self, stop: threading.Event) -> threading.Thread:
+    def thread(self, stop: StopSignal) -> threading.Thread:
         """A (not yet started) thread running this camera."""
         return threading.Thread(target=self.run, args=(stop,), name=f"kvs-camera-{self.camera_id}", daemon=True)

@@ -12,11 +12,11 @@ import contextlib
 import logging
 import os
 import signal
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Union
 
+from .._stop_flag import StopFlag
 from ._progress import ResumePoint
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def worker_main(spec: WorkerSpec) -> None:
     """The worker process's entry point."""
     logging.basicConfig(level=spec.log_level, format=f"worker {spec.index}: %(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    local_stop = threading.Event()
+    local_stop = StopFlag()  # set by a signal handler: an Event could deadlock the main thread
     signal.signal(signal.SIGTERM, lambda *_: local_stop.set())
     from prometheus_client import CollectorRegistry
 
