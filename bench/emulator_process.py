@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Sequence
 
 from content import ContentCamera
-from kvs_parser.emulator import BytesSent, Emulator, Limits, load_file
+from kvs_parser.emulator import BytesSent, Emulator, FileMedia, Limits, load_file
 
 KEYS = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench", "region_name": "us-west-2"}
 
@@ -36,11 +36,13 @@ class EmulatorProcess:
     fragment: float = 2.0
     bitrate: int = 2_000_000
     file: Optional[Path] = None  # replay this recording on every stream instead of a ContentCamera
+    aligned: bool = False  # every replayed stream's keyframes at the same instant (default: spread, see serve)
     url: str = ""
     _proc: Optional[subprocess.Popen] = None
 
     def __enter__(self) -> EmulatorProcess:
         source = ["--file", str(self.file)] if self.file else []
+        source += ["--aligned"] if self.aligned else []
         self._proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "serve", "--streams", str(self.streams),
              "--size", self.size, "--fps", str(self.fps), "--fragment", str(self.fragment),
@@ -76,6 +78,15 @@ class EmulatorProcess:
         self.close()
 
 
+def replay_phase_ms(index: int, media: FileMedia) -> int:
+    """Where stream `index` starts within the recording's first fragment (its GOP): spread as independent
+    cameras' keyframes are, by the golden-ratio sequence, so that any first k streams are spread evenly.
+    Started together, every stream would send its keyframe (several times a P-frame's decode) at once."""
+    fragments = media.fragments
+    gop_ms = fragments[1][0].timecode - fragments[0][0].timecode if len(fragments) > 1 else 1000
+    return round((index * 0.6180339887) % 1.0 * gop_ms)
+
+
 def serve(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="emulator_process.py serve")
     parser.add_argument("--streams", type=int, default=1)
@@ -84,6 +95,8 @@ def serve(argv: Sequence[str]) -> int:
     parser.add_argument("--fragment", type=float, default=2.0)
     parser.add_argument("--bitrate", type=int, default=2_000_000)
     parser.add_argument("--file", help="replay this recording (loaded once, shared by every stream)")
+    parser.add_argument("--aligned", action="store_true",
+                        help="start every replayed stream at once (default: each at its own phase of the GOP)")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     media = load_file(args.file) if args.file else None
@@ -94,7 +107,8 @@ def serve(argv: Sequence[str]) -> int:
     with Emulator(limits=limits) as emu:
         for index in range(args.streams):
             if media is not None:
-                emu.add_replay_stream(f"cam{index}", media)
+                phase = 0 if args.aligned else replay_phase_ms(index, media)
+                emu.add_replay_stream(f"cam{index}", media, phase_ms=phase)
             elif camera is not None:
                 emu.add_live_stream(f"cam{index}", camera)
         print(emu.endpoint_url, flush=True)

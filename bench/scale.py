@@ -2,13 +2,15 @@
 the product's pipeline over W worker processes, against the bare decoder on the same content.
 
     python bench/scale.py [--resolutions 720p,1080p] [--workers 1,2] [--counts 1,8,16,24,32,40,48,56]
-                          [--seconds 12] [--warmup 5] [--codec h264] [--quick]
+                          [--seconds 12] [--warmup 5] [--codec h264] [--aligned] [--quick]
 
 Per resolution: the bare decoder first (bench/baseline.py: PyAV decode + the same bgr24 conversion, one
 thread, best of 3, in a process of its own), then an emulator process replaying the recording on every
-stream (loaded once; it only writes bytes while points run), then for each worker count and camera count
-a fresh set of worker processes, each running its share of the cameras: KVSGetMediaFrameSource (GetMedia
--> parse -> decode -> bgr24 -> queue) and a fleet.CameraRunner calling a hook that records each frame.
+stream (loaded once; it only writes bytes while points run; each stream starts at its own phase of the
+GOP as independent cameras do, --aligned: all at once, every keyframe in the same instant), then for each
+worker count and camera count a fresh set of worker processes, each running its share of the cameras:
+KVSGetMediaFrameSource (GetMedia -> parse -> decode -> bgr24 -> queue) and a fleet.CameraRunner calling a
+hook that records each frame.
 A count past two that do not hold ends that worker count's series.
 
 Per point: delivered fps per camera; dropped (frames not delivered within the window + 1 s, queue drops
@@ -262,6 +264,8 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--seconds", type=float, default=12.0, help="measured window per point")
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--codec", default="h264", choices=["h264", "hevc"])
+    parser.add_argument("--aligned", action="store_true",
+                        help="every camera's keyframes at the same instant (default: spread over the GOP)")
     parser.add_argument("--quick", action="store_true", help="720p, 1 and 2 cameras on 1 worker, short windows")
     parser.add_argument("--worker", metavar="ENDPOINT", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
@@ -287,7 +291,7 @@ def main(argv: List[str]) -> int:
         print(f"{resolution}: {recordings[resolution]}\n  bare PyAV decode + bgr24, 1 thread: "
               f"{bare[resolution]['cpu_ms_per_frame']:.2f} CPU ms/frame; paced at {FPS} fps like one live "
               f"camera: {bare[resolution]['paced_cpu_ms_per_frame']:.2f}", flush=True)
-        with EmulatorProcess(streams=max(counts), file=path) as emulator:
+        with EmulatorProcess(streams=max(counts), file=path, aligned=args.aligned) as emulator:
             for workers in worker_counts:
                 failed = 0
                 for cameras in counts:
@@ -304,7 +308,7 @@ def main(argv: List[str]) -> int:
                           flush=True)
     summary = print_tables(points, bare)
     figures = {"points": [dict(asdict(p), holds=p.holds, cpu_per_camera=p.cpu_per_camera) for p in points],
-               "bare": bare, "recordings": recordings, "summary": summary,
+               "bare": bare, "recordings": recordings, "summary": summary, "aligned_keyframes": args.aligned,
                "goals": {"dropped": GOAL_DROP, "p99_ms": GOAL_P99_MS, "efficiency": GOAL_EFFICIENCY,
                          "rss_per_camera_mb": GOAL_RSS_MB}}
     name = "scale_quick" if args.quick else "scale"

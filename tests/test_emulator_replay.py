@@ -71,6 +71,18 @@ def test_a_recording_replays_as_a_live_camera_in_a_loop(small_recording: Path) -
         assert np.abs(first.image.astype(int) - again.image.astype(int)).max() == 0
 
 
+def test_a_phase_delays_the_first_frame_so_cameras_keyframes_spread(small_recording: Path) -> None:
+    with Emulator() as emu:
+        media = load_file(str(small_recording))
+        emu.add_replay_stream("now", media, passes=1)
+        emu.add_replay_stream("later", media, passes=1, phase_ms=700)
+        now, later = read_all(emu, "now", 1, 30), read_all(emu, "later", 1, 30)
+    assert now[0].is_keyframe and later[0].is_keyframe
+    assert now[0].producer_timestamp_ms is not None and later[0].producer_timestamp_ms is not None
+    gap = later[0].producer_timestamp_ms - now[0].producer_timestamp_ms
+    assert 650 <= gap <= 1200, f"the second stream's first keyframe {gap} ms after the first's"
+
+
 @pytest.mark.skipif(not hevc_available(), reason="this FFmpeg has no libx265")
 def test_hevc_recordings_replay_too(tmp_path: Path) -> None:
     spec = SceneSpec("hevc", 320, 240, fps=15, bitrate=300_000, gop_seconds=1.0, seconds=1.0)

@@ -215,15 +215,18 @@ class Emulator:
 
     def add_replay_stream(
         self, name: str, recording: Union[str, FileMedia], *, min_fragment_ms: int = 0, passes: Optional[int] = None,
+        phase_ms: int = 0,
     ) -> Stream:
         """A live stream replaying a recording (a path, or media already loaded with `load_file`, which
         many streams can share): looping, each frame released at its own timestamp, each pass with new
-        fragments and fresh producer and server timestamps. `passes`: stop after that many (None: never)."""
+        fragments and fresh producer and server timestamps. `passes`: stop after that many (None: never).
+        `phase_ms`: start this much later. Streams sharing a recording and started together send their
+        keyframes at the same instant, which independent cameras never do; different phases spread them."""
         media = recording if isinstance(recording, FileMedia) else load_file(recording, min_fragment_ms)
         video = next(t for t in media.tracks if t.codec_id.startswith("V_"))
         media_type = "video/h265" if video.codec_id == "V_MPEGH/ISO/HEVC" else "video/h264"
         stream = self._new_stream(name, media.tracks, live=True, media_type=media_type)
-        feeder = ReplayFeeder(stream, media, self.next_fragment_number, self.fragment_size, passes)
+        feeder = ReplayFeeder(stream, media, self.next_fragment_number, self.fragment_size, passes, phase_ms)
         with self._lock:
             self._feeders[name] = feeder
         feeder.start()

@@ -36,6 +36,7 @@ class ReplayFeeder:
     next_number: Callable[[], int]
     fragment_size: Callable[[Stream, int], int]
     passes: Optional[int] = None  # None: loop for ever
+    phase_ms: int = 0  # the first frame goes out this much later (see Emulator.add_replay_stream)
     stop: threading.Event = field(default_factory=threading.Event)
     _thread: Optional[threading.Thread] = field(default=None, init=False)
 
@@ -54,9 +55,11 @@ class ReplayFeeder:
         fragments = self.media.fragments
         origin = fragments[0][0].timecode
         period = loop_duration_ms(self.media)
-        epoch_ms = now_ms()  # producer clock at the first frame
-        start = time.monotonic()
         try:
+            if self.phase_ms > 0 and self.stop.wait(self.phase_ms / 1000):
+                return
+            epoch_ms = now_ms()  # producer clock at the first frame
+            start = time.monotonic()
             passes = 0
             while not self.stop.is_set() and (self.passes is None or passes < self.passes):
                 shift = passes * period - origin  # timecodes continue from the previous pass
