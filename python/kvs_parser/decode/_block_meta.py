@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
-from ._model import EncodedFrame
+from ._model import DecodedPicture, EncodedFrame
 
 
 @dataclass(frozen=True)
@@ -26,4 +26,13 @@ class BlockMeta:
             frame.producer_timestamp_ms,
             frame.server_timestamp_ms,
             frame.fragment_number,
+        )
+
+    def picture(self, image: Any, pixel_format: str, width: int, height: int, track_number: int,
+                device: str = "cpu") -> DecodedPicture:
+        """The picture decoded from this block (one place for what every backend hands out)."""
+        return DecodedPicture(
+            image=image, pixel_format=pixel_format, width=width, height=height, track_number=track_number,
+            pts_ms=self.pts_ms, is_keyframe=self.is_keyframe, producer_timestamp_ms=self.producer_timestamp_ms,
+            server_timestamp_ms=self.server_timestamp_ms, fragment_number=self.fragment_number, device=device,
         )

@@ -195,19 +195,7 @@ class NvdecTrackDecoder:
         else:
             height, width = view.shape[0], view.shape[1]
             image = self._arrays.owned(view, reverse_axis=output.reverse_axis)
-        return DecodedPicture(
-            image=image,
-            pixel_format=self._pixel_format,
-            width=width,
-            height=height,
-            track_number=self._track_number,
-            pts_ms=meta.pts_ms,
-            is_keyframe=meta.is_keyframe,
-            producer_timestamp_ms=meta.producer_timestamp_ms,
-            server_timestamp_ms=meta.server_timestamp_ms,
-            fragment_number=meta.fragment_number,
-            device=self._arrays.device,
-        )
+        return meta.picture(image, self._pixel_format, width, height, self._track_number, device=self._arrays.device)
 
 
 class NvdecBackend:

@@ -174,18 +174,7 @@ class PyAVTrackDecoder:
         converted = self._scaler.reformat(picture, width, height, self._options.pixel_format,
                                           threads=_SCALER_THREADS)
         image = converted.to_ndarray()
-        return DecodedPicture(
-            image=image,
-            pixel_format=self._options.pixel_format,
-            width=width,
-            height=height,
-            track_number=self._track_number,
-            pts_ms=meta.pts_ms,
-            is_keyframe=meta.is_keyframe,
-            producer_timestamp_ms=meta.producer_timestamp_ms,
-            server_timestamp_ms=meta.server_timestamp_ms,
-            fragment_number=meta.fragment_number,
-        )
+        return meta.picture(image, self._options.pixel_format, width, height, self._track_number)
 
 
 class PyAVBackend:
