@@ -141,3 +141,25 @@ def test_aac_and_g711_tracks_decode_to_numpy() -> None:
     aac_samples = decoded["1"].samples[:, 0]
     assert decoded["1"].sample_rate == 16000 and abs(len(aac_samples) - 16000) <= 2048
     assert abs(dominant_hz(aac_samples, 16000) - 440) < 5 and np.abs(aac_samples).max() > 4000
+
+
+@pytest.mark.parametrize("channels", [3, 6, 8])
+def test_tracks_of_more_than_two_channels_keep_every_channel(channels: int) -> None:
+    per_channel = [tone(200 * (c + 1), 0.5) for c in range(channels)]
+    interleaved = np.stack(per_channel, axis=1)  # (samples, channels)
+    block = RATE // 50
+    frames = [Block(1, i * 20, interleaved[i * block:(i + 1) * block].astype("<i2").tobytes()) for i in range(25)]
+    tracks = (TrackSpec(1, "A_PCM/INT/LIT", TRACK_TYPE_AUDIO, name="room", sampling_frequency=float(RATE),
+                        channels=channels, bit_depth=16),)
+    stream = FragmentWriter(tracks).fragment(frames, start_tags(FragmentInfo("1", 0, 0)))
+    [track] = read_audio(stream)
+    assert track.samples.shape == (len(interleaved), channels)
+    assert np.array_equal(track.samples, interleaved), "every channel in its place, untouched"
+
+
+def test_a_track_of_more_channels_than_a_known_layout_is_a_clear_error() -> None:
+    tracks = (TrackSpec(1, "A_PCM/INT/LIT", TRACK_TYPE_AUDIO, sampling_frequency=float(RATE), channels=9,
+                        bit_depth=16),)
+    stream = FragmentWriter(tracks).fragment([Block(1, 0, bytes(9 * 2 * 160))], start_tags(FragmentInfo("1", 0, 0)))
+    with pytest.raises(ValueError, match="9 audio channels"):
+        read_audio(stream)

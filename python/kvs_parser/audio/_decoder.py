@@ -15,6 +15,16 @@ except ImportError as error:
 
 from ._codecs import AudioCodec
 
+# Matroska stores a channel count, not a layout: FFmpeg's usual layout for each count.
+LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
+
+def channel_layout(channels: int) -> str:
+    layout = LAYOUTS.get(channels)
+    if layout is None:
+        raise ValueError(f"{channels} audio channels: decoded up to {max(LAYOUTS)}")
+    return layout
+
 
 @dataclass
 class AudioDecoder:
@@ -27,12 +37,11 @@ class AudioDecoder:
     def __post_init__(self) -> None:
         context = cast("av.AudioCodecContext", av.CodecContext.create(self.codec.decoder, "r"))
         context.sample_rate = self.codec.sample_rate
-        # Known defect, kept as is by a type-only change: PyAV raises TypeError on None (over 2 channels).
-        context.layout = "mono" if self.codec.channels == 1 else "stereo" if self.codec.channels == 2 else None  # type: ignore[assignment]
+        layout = channel_layout(self.codec.channels)
+        context.layout = layout
         if self.codec.extradata:
             context.extradata = self.codec.extradata
         self._context = context
-        layout = "mono" if self.codec.channels == 1 else "stereo"
         self._resampler = av.AudioResampler(format="s16", layout=layout, rate=self.codec.sample_rate)
 
     def decode(self, data: bytes) -> np.ndarray:
