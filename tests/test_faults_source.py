@@ -158,3 +158,22 @@ def test_hevc_stream_joined_at_a_keyframe_whose_first_nal_is_256_to_511_bytes(em
         frames = list(src)
     assert [read_index(f.image) for f in frames] == list(range(60, 80))
     assert src.get_metrics().decode_errors == 0
+
+
+def test_track_text_that_is_not_utf8_is_replaced_and_reported_and_the_track_kept() -> None:
+    from kvs_parser.mkv import CODEC_IDS, TRACK_TYPE_VIDEO
+    track = TrackSpec(number=1, uid=1, codec_id=CODEC_IDS["h264"], track_type=TRACK_TYPE_VIDEO,
+                      codec_private=b"\x01\x64\x00\x1f\xff\xe0\x00", width=64, height=48, name="cam-NAME")
+    frames_in = [Block(1, i * 50, b"\x00\x00\x00\x02\x65\x88", keyframe=i == 0) for i in range(3)]
+    data = FragmentWriter([track], known_cluster_size=True).fragment(frames_in, (), ())
+    assert data.count(b"cam-NAME") == 1
+    data = data.replace(b"cam-NAME", b"cam-\xff\xfe\xc3A")  # same length: the element sizes still hold
+    errors: List[ParseError] = []
+    tracks: List[Any] = []
+    frames: List[Any] = []
+    parser = KVSStreamParser(on_frame=frames.append, on_error=errors.append, on_tracks=tracks.extend)
+    parser.parse(data)
+    parser.close()
+    assert [t.name for t in tracks] == ["cam-\ufffd\ufffd\ufffdA"] and tracks[0].codec_id == CODEC_IDS["h264"]
+    assert len(frames) == 3, "the track's frames are still delivered"
+    assert len(errors) == 1 and isinstance(errors[0], ParseError) and "Name is not valid UTF-8" in str(errors[0])

@@ -61,8 +61,19 @@ bool Matroska::TrackEntryStart(StreamParser& p) {
   return true;
 }
 
-void Matroska::TrackEntryEnd(StreamParser& p, std::uint64_t, bool complete) {
+void Matroska::TrackEntryEnd(StreamParser& p, std::uint64_t start, bool complete) {
   TrackInfo& track = p.track_;
+  // A track is kept whatever its text says (its frames still decode): bytes that are not UTF-8 are
+  // replaced, reported, so that every caller gets valid text (Python str, C strings).
+  for (auto [field, label] : {std::pair{&TrackInfo::codec_id, "CodecID"},
+                              std::pair{&TrackInfo::codec_name, "CodecName"}, std::pair{&TrackInfo::name, "Name"}}) {
+    std::string& text = track.*field;
+    if (IsValidUtf8(text)) continue;
+    text = ToValidUtf8(text);
+    p.Report(ErrorCode::kInvalidValue, start,
+             "track " + std::to_string(track.number) + ": " + label + " is not valid UTF-8 (bytes replaced by U+FFFD)",
+             p.PathWith(0));
+  }
   if (complete && AppliesTo(track.content_encodings, kScopeCodecPrivate) && !track.codec_private.empty()) {
     std::vector<std::uint8_t> decoded;
     const DecodeStatus status =

@@ -16,6 +16,8 @@ std::optional<double> ReadFloat(const std::uint8_t* data, std::size_t size);
 std::string ReadString(const std::uint8_t* data, std::size_t size);
 // True if `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 bool IsValidUtf8(const std::string& text);
+// `text` with every byte that starts no well-formed UTF-8 sequence replaced by U+FFFD.
+std::string ToValidUtf8(const std::string& text);
 // "1511852109.126" (seconds, any number of decimals) to milliseconds, exactly, without floating point.
 std::optional<std::int64_t> ParseSecondsAsMillis(const std::string& text);
 // A decimal integer such as "15858"; nullopt for anything else.
