@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Iterator, List, Tuple
+from typing import Any, Iterator, List
 
 import boto3
 import pytest
 
-from kvs_parser.emulator import Emulator, Fault, Limits, SyntheticCamera, index_from_timecode
+from finished_stream import (
+    FRAMES,
+    KEYS,
+    PER_FRAGMENT,
+    camera,
+    fault_free_client,
+    finished_stream_emulator,
+    read_all,
+)
+from kvs_parser.emulator import Emulator, Fault, index_from_timecode
 from kvs_parser.errors import NonRetryableError
 from kvs_parser.getmedia import (
     GetMediaClient,
@@ -26,43 +35,19 @@ from kvs_parser.getmedia import (
 )
 
 pytestmark = pytest.mark.timeout(90)
-FPS, PER_FRAGMENT, FRAMES = 50, 10, 60  # a finished stream of 6 fragments of 0.2 s
-KEYS = {"aws_access_key_id": "x", "aws_secret_access_key": "x", "region_name": "us-west-2"}
 FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.005, max_delay=0.05)
-
-
-def camera(**overrides: Any) -> SyntheticCamera:
-    return SyntheticCamera(**{"width": 64, "height": 48, "fps": FPS, "fragment_duration": PER_FRAGMENT / FPS,
-                              **overrides})
-
-
-def new_emulator() -> Emulator:
-    emulator = Emulator(limits=Limits(getmedia_tps_per_stream=1000)).start()
-    assert emulator.add_live_stream("done", camera(max_frames=FRAMES)).wait_closed(20)
-    return emulator
 
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
-    emulator = new_emulator()
-    yield emulator
-    emulator.close()
+    with finished_stream_emulator() as emulator:
+        yield emulator
 
 
 @pytest.fixture
 def client(emu: Emulator) -> Iterator[GetMediaClient]:
-    emu.faults.clear()
-    with GetMediaClient(boto3.Session(**KEYS), endpoint_url=emu.endpoint_url, retry=FAST_RETRY) as c:
+    with fault_free_client(emu, FAST_RETRY) as c:
         yield c
-    emu.faults.clear()
-
-
-def read_all(client: GetMediaClient, **options: Any) -> Tuple[List[int], List[Reset], Any]:
-    resets: List[Reset] = []
-    stream = client.stream("done", start=StartSelector.earliest(), follow=False, on_reset=resets.append,
-                           **options)
-    got = [index_from_timecode(frame.pts_ms, FPS) for frame in stream.frames()]
-    return got, resets, stream
 
 
 def fragment_offsets(client: GetMediaClient) -> List[int]:

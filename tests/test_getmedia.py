@@ -13,8 +13,9 @@ import botocore.serialize
 import botocore.session
 import pytest
 
+from finished_stream import FPS, FRAMES, PER_FRAGMENT, camera, fault_free_client, finished_stream_emulator
 from kvs_parser import ParsedFrame
-from kvs_parser.emulator import Emulator, Fault, Limits, SyntheticCamera, index_from_timecode
+from kvs_parser.emulator import Emulator, Fault, index_from_timecode
 from kvs_parser.errors import KVSError
 from kvs_parser.getmedia import (
     GetMediaClient,
@@ -29,14 +30,8 @@ from kvs_parser.getmedia import (
 )
 
 pytestmark = pytest.mark.timeout(60)
-FPS, PER_FRAGMENT, FRAMES = 50, 10, 60  # a finished stream of 6 fragments
 FAST_RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)
 KEYS = {"aws_access_key_id": "good", "aws_secret_access_key": "x", "region_name": "us-west-2"}
-
-
-def camera(**overrides: object) -> SyntheticCamera:
-    settings = {"width": 64, "height": 48, "fps": FPS, "fragment_duration": PER_FRAGMENT / FPS, **overrides}
-    return SyntheticCamera(**settings)  # type: ignore[arg-type]
 
 
 def indices(frames: Iterator) -> List[int]:
@@ -45,19 +40,14 @@ def indices(frames: Iterator) -> List[int]:
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
-    limits = Limits(getmedia_tps_per_stream=1000)
-    with Emulator(limits=limits, allowed_access_keys={"good"}) as emulator:
-        stream = emulator.add_live_stream("done", camera(max_frames=FRAMES))
-        assert stream.wait_closed(20)
+    with finished_stream_emulator(allowed_access_keys={"good"}) as emulator:
         yield emulator
 
 
 @pytest.fixture
 def client(emu: Emulator) -> Iterator[GetMediaClient]:
-    emu.faults.clear()
-    with GetMediaClient(boto3.Session(**KEYS), endpoint_url=emu.endpoint_url, retry=FAST_RETRY) as c:
+    with fault_free_client(emu, FAST_RETRY, KEYS) as c:
         yield c
-    emu.faults.clear()
 
 
 def sent_start_timestamp_ms(selector: StartSelector) -> int:

@@ -8,42 +8,32 @@ from typing import Any, Iterator, List, Tuple
 import boto3
 import pytest
 
-from kvs_parser.emulator import Emulator, Fault, Limits, SyntheticCamera, index_from_timecode
-from kvs_parser.getmedia import GetMediaClient, Reset, RetryPolicy, StartSelector
+from finished_stream import (
+    FRAMES,
+    KEYS,
+    PER_FRAGMENT,
+    camera,
+    fault_free_client,
+    finished_stream_emulator,
+    read_all,
+)
+from kvs_parser.emulator import Emulator, Fault, index_from_timecode
+from kvs_parser.getmedia import GetMediaClient, RetryPolicy, StartSelector
 
 pytestmark = pytest.mark.timeout(60)
-FPS, PER_FRAGMENT, FRAMES = 50, 10, 60
-KEYS = {"aws_access_key_id": "x", "aws_secret_access_key": "x", "region_name": "us-west-2"}
 FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.005, max_delay=0.02)
-
-
-def camera(**overrides: Any) -> SyntheticCamera:
-    return SyntheticCamera(**{"width": 64, "height": 48, "fps": FPS, "fragment_duration": PER_FRAGMENT / FPS,
-                              **overrides})
 
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
-    with Emulator(limits=Limits(getmedia_tps_per_stream=1000)) as emulator:
-        stream = emulator.add_live_stream("done", camera(max_frames=FRAMES))
-        assert stream.wait_closed(20)
+    with finished_stream_emulator() as emulator:
         yield emulator
 
 
 @pytest.fixture
 def client(emu: Emulator) -> Iterator[GetMediaClient]:
-    emu.faults.clear()
-    with GetMediaClient(boto3.Session(**KEYS), endpoint_url=emu.endpoint_url, retry=FAST_RETRY) as c:
+    with fault_free_client(emu, FAST_RETRY) as c:
         yield c
-    emu.faults.clear()
-
-
-def read_all(client: GetMediaClient, **options: Any) -> Tuple[List[int], List[Reset], Any]:
-    resets: List[Reset] = []
-    stream = client.stream("done", start=StartSelector.earliest(), follow=False, on_reset=resets.append,
-                           **options)
-    got = [index_from_timecode(frame.pts_ms, FPS) for frame in stream.frames()]
-    return got, resets, stream.counters
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +72,8 @@ def test_one_cut_anywhere(emu: Emulator, client: GetMediaClient, layout: Any, wh
     assert len(points) == CUTS
     where, offset = points[which]
     emu.inject(Fault(close_after_bytes=offset), stream="done")
-    got, resets, counters = read_all(client)
+    got, resets, stream = read_all(client)
+    counters = stream.counters
     assert got == list(range(FRAMES)), where
     assert [r.reason for r in resets] == ["cut"], where
     assert counters.frames == FRAMES and counters.resets == 1 and counters.parse_errors == 0
@@ -91,7 +82,8 @@ def test_one_cut_anywhere(emu: Emulator, client: GetMediaClient, layout: Any, wh
 def test_cut_in_every_fragment_in_turn(emu: Emulator, client: GetMediaClient) -> None:
     for frame in (2, 0, 5, 9, 1, 3):  # the n-th frame of each successive response is cut in half
         emu.inject(Fault(close_in_frame=frame), stream="done")
-    got, resets, counters = read_all(client)
+    got, resets, stream = read_all(client)
+    counters = stream.counters
     assert got == list(range(FRAMES))
     assert len(resets) == 6 and counters.duplicates_skipped > 0
     assert counters.fragments == FRAMES // PER_FRAGMENT
@@ -106,7 +98,8 @@ def test_many_byte_cuts_in_one_session(emu: Emulator, client: GetMediaClient) ->
 
 def test_error_fragment_is_resumed(emu: Emulator, client: GetMediaClient) -> None:
     emu.inject(Fault(error_fragment_after=2), stream="done")
-    got, resets, counters = read_all(client)
+    got, resets, stream = read_all(client)
+    counters = stream.counters
     assert got == list(range(FRAMES))
     assert [r.reason for r in resets] == ["error fragment"] and counters.error_fragments == 1
 
