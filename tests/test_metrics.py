@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from kvs_parser.metrics import LATENCY_BUCKETS_MS, KVSMetrics, LatencyRecorder, MetricsServer, RateMeter
+from kvs_parser.metrics import LATENCY_BUCKETS_MS, KVSMetrics, LatencyRecorder, MetricsServer, RateMeter, merged_families
 
 
 def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -146,3 +146,21 @@ def test_rate_meter() -> None:
 def test_bad_arguments(bad) -> None:
     with pytest.raises(ValueError):
         bad()
+
+
+def test_merged_families_serve_two_processes_cameras_as_one_family_each() -> None:
+    from prometheus_client import generate_latest
+
+    texts = []
+    for camera, frames in (("door", 3), ("yard", 5)):
+        metrics = KVSMetrics(CollectorRegistry())
+        metrics.camera(camera).frames_read.inc(frames)
+        metrics.camera(camera).latency_ms.observe(12.0)
+        texts.append(generate_latest(metrics.registry).decode())
+    families = {family.name: family for family in merged_families(texts)}
+    frames_read = families["kvs_getmedia_frames_read"]
+    totals = {s.labels["camera"]: s.value for s in frames_read.samples if s.name.endswith("_total")}
+    assert totals == {"door": 3.0, "yard": 5.0}
+    counts = {s.labels["camera"]: s.value for s in families["kvs_getmedia_latency_ms"].samples
+              if s.name.endswith("_count")}
+    assert counts == {"door": 1.0, "yard": 1.0}

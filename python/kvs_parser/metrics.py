@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, TypeVar
+from typing import Any, Dict, Iterable, List, Optional, TypeVar
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from ._extras import missing_extra
@@ -16,13 +16,15 @@ from ._extras import missing_extra
 try:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
     from prometheus_client.metrics import MetricWrapperBase
+    from prometheus_client.metrics_core import Metric
+    from prometheus_client.parser import text_string_to_metric_families
 except ImportError as error:
     raise missing_extra("app", error) from error
 
 from ._recorders import LatencyRecorder, LatencySummary, RateMeter
 
 __all__ = ["LATENCY_BUCKETS_MS", "CameraMetrics", "KVSMetrics", "LatencyRecorder", "LatencySummary", "MetricsServer",
-           "RateMeter"]
+           "RateMeter", "merged_families"]
 
 # Frame latency (now minus producer time) spans ~1 ms on a LAN emulator to tens of seconds when a stream
 # falls behind; roughly 1-2-5 steps keep the quantile error small at every scale.
@@ -160,3 +162,17 @@ class MetricsServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def merged_families(texts: Iterable[str]) -> List[Metric]:
+    """The metric families of several processes' /metrics texts, merged family by family, for a collector
+    that serves them on one endpoint (the fleet's workers, the Ray fleet's actors). Each camera lives in
+    one process, so no two texts carry the same series."""
+    families: Dict[str, Metric] = {}
+    for text in texts:
+        for family in text_string_to_metric_families(text):
+            merged = families.get(family.name)
+            if merged is None:
+                merged = families[family.name] = Metric(family.name, family.documentation, family.type, family.unit)
+            merged.samples.extend(family.samples)
+    return list(families.values())

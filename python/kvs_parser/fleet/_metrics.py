@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 import urllib.request
-from typing import Callable, Dict, Iterable, List
+from typing import Callable, Iterable, Iterator, List
 
 from prometheus_client.metrics_core import Metric
-from prometheus_client.parser import text_string_to_metric_families
+
+from ..metrics import merged_families
 
 log = logging.getLogger(__name__)
 
@@ -20,18 +21,12 @@ class WorkerMetricsCollector:
         self._worker_urls, self._timeout = worker_urls, timeout
 
     def collect(self) -> Iterable[Metric]:
-        families: Dict[str, Metric] = {}
+        return merged_families(self._texts())
+
+    def _texts(self) -> Iterator[str]:
         for url in self._worker_urls():
             try:
                 with urllib.request.urlopen(url, timeout=self._timeout) as response:
-                    text = response.read().decode()
+                    yield response.read().decode()
             except OSError as error:  # a worker that just died or is restarting: its cameras are absent once
                 log.info("metrics of %s not available: %s", url, error)
-                continue
-            for family in text_string_to_metric_families(text):
-                merged = families.get(family.name)
-                if merged is None:
-                    merged = families[family.name] = Metric(family.name, family.documentation, family.type,
-                                                            family.unit)
-                merged.samples.extend(family.samples)
-        return list(families.values())

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Dict, Iterable, List, Protocol
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
-from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
+
+from ..metrics import merged_families
 
 
 class MetricsSource(Protocol):
@@ -29,17 +30,9 @@ class FleetMetricsCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         texts = self.fleet.metrics_texts(self.timeout)
-        merged: Dict[str, Metric] = {}
-        for text in texts.values():
-            for family in text_string_to_metric_families(text):
-                target = merged.get(family.name)
-                if target is None:
-                    target = merged[family.name] = Metric(family.name, family.documentation, family.type,
-                                                          family.unit)
-                target.samples.extend(family.samples)
         up = GaugeMetricFamily("kvs_ray_camera_up", "1 when the camera's actor answered this scrape",
                                labels=["camera"])
         for camera_id in self.fleet.camera_ids:
             up.add_metric([camera_id], 1.0 if camera_id in texts else 0.0)
-        yield from merged.values()
+        yield from merged_families(texts.values())
         yield up
