@@ -10,7 +10,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from kvs_parser.metrics import LATENCY_BUCKETS_MS, KVSMetrics, LatencyRecorder, MetricsServer, RateMeter, merged_families
+from kvs_parser.metrics import (
+    LATENCY_BUCKETS_MS,
+    KVSMetrics,
+    LatencyRecorder,
+    MetricsServer,
+    RateMeter,
+    merged_families,
+)
 
 
 def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
