@@ -42,8 +42,8 @@ def select_fragments(stream: Stream, selector: Dict[str, Any]) -> List[Fragment]
     return [f for f in fragments if low <= key(f) <= high]
 
 
-def list_fragments(emu: ServiceState, request: Request) -> JsonResponse:
-    stream = emu.get_stream(request.body)
+def list_fragments(state: ServiceState, request: Request) -> JsonResponse:
+    stream = state.get_stream(request.body)
     fragments = select_fragments(stream, request.body.get("FragmentSelector") or {})
     start = int(request.body.get("NextToken") or 0)
     limit = int(request.body.get("MaxResults") or 1000)
@@ -55,8 +55,8 @@ def list_fragments(emu: ServiceState, request: Request) -> JsonResponse:
     return JsonResponse(body)
 
 
-def get_media_for_fragment_list(emu: ServiceState, request: Request) -> StreamResponse:
-    stream = emu.get_stream(request.body)
+def get_media_for_fragment_list(state: ServiceState, request: Request) -> StreamResponse:
+    stream = state.get_stream(request.body)
     numbers = request.body.get("Fragments")
     if not isinstance(numbers, list) or not 1 <= len(numbers) <= 1000:
         raise AwsError("InvalidArgumentException", "Fragments must list 1..1000 fragment numbers")
@@ -66,15 +66,15 @@ def get_media_for_fragment_list(emu: ServiceState, request: Request) -> StreamRe
         if found is None or not found.complete:
             raise AwsError("ResourceNotFoundException", f"no complete fragment {number} in {stream.name}")
         fragments.append(found)
-    return StreamResponse("video/webm", _pieces(emu, stream, fragments, request))
+    return StreamResponse("video/webm", _pieces(state, stream, fragments, request))
 
 
-def _pieces(emu: ServiceState, stream: Stream, fragments: List[Fragment], request: Request) -> Iterator[Piece]:
-    writer = emu.writer(stream)
+def _pieces(state: ServiceState, stream: Stream, fragments: List[Fragment], request: Request) -> Iterator[Piece]:
+    writer = state.writer(stream)
     fault = request.fault
     for count, fragment in enumerate(fragments):
         if fault and fault.error_fragment_after is not None and count >= fault.error_fragment_after:
             yield Piece(writer.error_fragment(fault.error_fragment_code, exception_spelling=True))
             return
         yield from fragment_pieces(writer, stream, fragment, side_spelling=True, trailing=False,
-                                   keep_going=lambda: not emu.stopping.is_set())
+                                   keep_going=lambda: not state.stopping.is_set())

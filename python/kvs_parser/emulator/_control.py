@@ -28,21 +28,21 @@ def stream_info(stream: Stream) -> Dict[str, Any]:
     }
 
 
-def get_data_endpoint(emu: ServiceState, request: Request) -> JsonResponse:
+def get_data_endpoint(state: ServiceState, request: Request) -> JsonResponse:
     if request.body.get("APIName") not in API_NAMES:
         raise AwsError("InvalidArgumentException", f"bad APIName {request.body.get('APIName')!r}")
-    emu.limit_tracker.admit_endpoint_call(emu.get_stream(request.body).name)
-    return JsonResponse({"DataEndpoint": emu.data_endpoint_url})
+    state.limit_tracker.admit_endpoint_call(state.get_stream(request.body).name)
+    return JsonResponse({"DataEndpoint": state.data_endpoint_url})
 
 
-def describe_stream(emu: ServiceState, request: Request) -> JsonResponse:
-    return JsonResponse({"StreamInfo": stream_info(emu.get_stream(request.body))})
+def describe_stream(state: ServiceState, request: Request) -> JsonResponse:
+    return JsonResponse({"StreamInfo": stream_info(state.get_stream(request.body))})
 
 
-def list_streams(emu: ServiceState, request: Request) -> JsonResponse:
+def list_streams(state: ServiceState, request: Request) -> JsonResponse:
     condition = request.body.get("StreamNameCondition") or {}
     prefix = condition.get("ComparisonValue", "")
-    streams = sorted((s for s in emu.streams() if s.name.startswith(prefix)), key=lambda s: s.name)
+    streams = sorted((s for s in state.streams() if s.name.startswith(prefix)), key=lambda s: s.name)
     start = int(request.body.get("NextToken") or 0)
     limit = int(request.body.get("MaxResults") or 10000)
     page = streams[start : start + limit]
@@ -52,14 +52,14 @@ def list_streams(emu: ServiceState, request: Request) -> JsonResponse:
     return JsonResponse(body)
 
 
-def create_stream(emu: ServiceState, request: Request) -> JsonResponse:
+def create_stream(state: ServiceState, request: Request) -> JsonResponse:
     name = request.body.get("StreamName")
     if not name:
         raise AwsError("InvalidArgumentException", "StreamName is required")
-    stream = emu.add_empty_stream(name, media_type=request.body.get("MediaType") or "video/h264")
+    stream = state.add_empty_stream(name, media_type=request.body.get("MediaType") or "video/h264")
     return JsonResponse({"StreamARN": stream.arn})
 
 
-def delete_stream(emu: ServiceState, request: Request) -> JsonResponse:
-    emu.remove_stream(emu.get_stream(request.body).name)
+def delete_stream(state: ServiceState, request: Request) -> JsonResponse:
+    state.remove_stream(state.get_stream(request.body).name)
     return JsonResponse({})

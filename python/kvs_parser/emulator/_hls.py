@@ -22,8 +22,8 @@ from ._wire import BytesResponse, JsonResponse, Request
 PREFIX = "/hls/v1/"
 
 
-def get_hls_streaming_session_url(emu: ServiceState, request: Request) -> JsonResponse:
-    stream = emu.get_stream(request.body)
+def get_hls_streaming_session_url(state: ServiceState, request: Request) -> JsonResponse:
+    stream = state.get_stream(request.body)
     mode = request.body.get("PlaybackMode") or "LIVE"
     container = request.body.get("ContainerFormat") or "FRAGMENTED_MP4"
     if mode not in ("LIVE", "LIVE_REPLAY", "ON_DEMAND") or container not in ("FRAGMENTED_MP4", "MPEG_TS"):
@@ -33,15 +33,15 @@ def get_hls_streaming_session_url(emu: ServiceState, request: Request) -> JsonRe
     selector = request.body.get("HLSFragmentSelector") or {}
     max_results = int(request.body.get("MaxMediaPlaylistFragmentResults") or (5 if mode == "LIVE" else 1000))
     display = request.body.get("DisplayFragmentTimestamp") == "ALWAYS"
-    token = emu.hls.add(HlsSession(stream.name, mode, container, selector, max_results, display))
-    return JsonResponse({"HLSStreamingSessionURL": f"{emu.data_endpoint_url}{PREFIX}getHLSMasterPlaylist.m3u8"
+    token = state.hls.add(HlsSession(stream.name, mode, container, selector, max_results, display))
+    return JsonResponse({"HLSStreamingSessionURL": f"{state.data_endpoint_url}{PREFIX}getHLSMasterPlaylist.m3u8"
                                                    f"?SessionToken={token}"})
 
 
-def _session(emu: ServiceState, request: Request) -> Tuple[HlsSession, Stream, str]:
+def _session(state: ServiceState, request: Request) -> Tuple[HlsSession, Stream, str]:
     token = request.query.get("SessionToken", "")
-    session = emu.hls.get(token)
-    return session, emu.get_stream({"StreamName": session.stream}), token
+    session = state.hls.get(token)
+    return session, state.get_stream({"StreamName": session.stream}), token
 
 
 def _playlist_fragments(session: HlsSession, stream: Stream) -> List[Fragment]:
@@ -59,8 +59,8 @@ def _playlist_fragments(session: HlsSession, stream: Stream) -> List[Fragment]:
     return fragments[: session.max_results]
 
 
-def master_playlist(emu: ServiceState, request: Request) -> BytesResponse:
-    _, stream, token = _session(emu, request)
+def master_playlist(state: ServiceState, request: Request) -> BytesResponse:
+    _, stream, token = _session(state, request)
     video = next(t for t in stream.tracks if t.width)
     text = (
         "#EXTM3U\n#EXT-X-VERSION:6\n"
@@ -70,8 +70,8 @@ def master_playlist(emu: ServiceState, request: Request) -> BytesResponse:
     return BytesResponse("application/vnd.apple.mpegurl", text.encode())
 
 
-def media_playlist(emu: ServiceState, request: Request) -> BytesResponse:
-    session, stream, token = _session(emu, request)
+def media_playlist(state: ServiceState, request: Request) -> BytesResponse:
+    session, stream, token = _session(state, request)
     fragments = _playlist_fragments(session, stream)
     target = max([math.ceil(f.duration_ms / 1000) for f in fragments] + [1])
     lines = ["#EXTM3U", "#EXT-X-VERSION:6", f"#EXT-X-TARGETDURATION:{target}",
@@ -98,8 +98,8 @@ def media_playlist(emu: ServiceState, request: Request) -> BytesResponse:
     return BytesResponse("application/vnd.apple.mpegurl", ("\n".join(lines) + "\n").encode())
 
 
-def _segment(emu: ServiceState, request: Request, kind: str) -> Any:
-    session, stream, _ = _session(emu, request)
+def _segment(state: ServiceState, request: Request, kind: str) -> Any:
+    session, stream, _ = _session(state, request)
     number = request.query.get("FragmentNumber", "")
     fragment = stream.find(int(number)) if number.isdigit() else None
     if fragment is None or not fragment.complete:
@@ -108,10 +108,10 @@ def _segment(emu: ServiceState, request: Request, kind: str) -> Any:
     # own timecodes (as in TS); either way segments continue one another instead of each starting at 0.
     start_ms = fragment.producer_ms if session.producer_time else fragment.start_timecode
     key = (stream.name, fragment.number, kind, start_ms if kind == "mp4" else 0)
-    with emu.hls.lock:
-        cached = emu.hls.segments.get(key)
+    with state.hls.lock:
+        cached = state.hls.segments.get(key)
     if cached is None:
-        writer = video_only(emu.writer(stream))
+        writer = video_only(state.writer(stream))
         video = [f for f in fragment.frames if f.track == writer.tracks[0].number]
         mkv = writer.fragment(video)
         if kind == "ts":
@@ -119,18 +119,18 @@ def _segment(emu: ServiceState, request: Request, kind: str) -> Any:
         else:
             init, media = to_fmp4(writer.tracks[0], mkv)
             cached = (init, with_decode_time(init, media, start_ms))
-        with emu.hls.lock:
-            emu.hls.segments[key] = cached
+        with state.hls.lock:
+            state.hls.segments[key] = cached
     return cached
 
 
-def ts_fragment(emu: ServiceState, request: Request) -> BytesResponse:
-    return BytesResponse("video/mp2t", _segment(emu, request, "ts"))
+def ts_fragment(state: ServiceState, request: Request) -> BytesResponse:
+    return BytesResponse("video/mp2t", _segment(state, request, "ts"))
 
 
-def mp4_init(emu: ServiceState, request: Request) -> BytesResponse:
-    return BytesResponse("video/mp4", _segment(emu, request, "mp4")[0])
+def mp4_init(state: ServiceState, request: Request) -> BytesResponse:
+    return BytesResponse("video/mp4", _segment(state, request, "mp4")[0])
 
 
-def mp4_media(emu: ServiceState, request: Request) -> BytesResponse:
-    return BytesResponse("video/mp4", _segment(emu, request, "mp4")[1])
+def mp4_media(state: ServiceState, request: Request) -> BytesResponse:
+    return BytesResponse("video/mp4", _segment(state, request, "mp4")[1])

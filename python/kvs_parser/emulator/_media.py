@@ -90,36 +90,36 @@ def fragment_pieces(
         yield Piece(hostile.spoil(suffix, fault, tuple(trailing_tags)))
 
 
-def get_media(emu: ServiceState, request: Request) -> StreamResponse:
-    stream = emu.get_stream(request.body)
+def get_media(state: ServiceState, request: Request) -> StreamResponse:
+    stream = state.get_stream(request.body)
     selector = request.body.get("StartSelector")
     if not isinstance(selector, dict):
         raise AwsError("InvalidArgumentException", "StartSelector is required")
     seq = resolve_start(stream, selector)
-    emu.limit_tracker.acquire(stream.name)
-    deadline = time.monotonic() + emu.limits.session_lifetime
+    state.limit_tracker.acquire(stream.name)
+    deadline = time.monotonic() + state.limits.session_lifetime
 
     def keep_going() -> bool:
-        return not emu.stopping.is_set() and time.monotonic() < deadline and not stream.deleted
+        return not state.stopping.is_set() and time.monotonic() < deadline and not stream.deleted
 
     return StreamResponse(
         "video/webm",
-        _follow(emu, stream, seq, keep_going, request),
-        on_close=lambda: emu.limit_tracker.release(stream.name),
+        _follow(state, stream, seq, keep_going, request),
+        on_close=lambda: state.limit_tracker.release(stream.name),
     )
 
 
-def _follow(emu: ServiceState, stream: Stream, seq: int, keep_going: Any, request: Request) -> Iterator[Piece]:
-    writer = emu.writer(stream)
+def _follow(state: ServiceState, stream: Stream, seq: int, keep_going: Any, request: Request) -> Iterator[Piece]:
+    writer = state.writer(stream)
     fault = request.fault
     sent_fragments = 0
-    idle_end = emu.limits.getmedia_idle_end
+    idle_end = state.limits.getmedia_idle_end
     idle_since = time.monotonic()
     while keep_going():
         if fault and fault.end_after_fragments is not None and sent_fragments >= fault.end_after_fragments:
             return
         if fault and fault.error_fragment_after is not None and sent_fragments >= fault.error_fragment_after:
-            emu.faults.note("error fragment")
+            state.faults.note("error fragment")
             yield Piece(writer.error_fragment(fault.error_fragment_code))
             return
         fragment = stream.wait_fragment(seq, POLL)

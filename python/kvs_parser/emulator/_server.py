@@ -91,7 +91,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        emulator = self.server.state
+        state = self.server.state
         route = self.server.routes.get((method, url.path))
         try:
             if route is None:
@@ -102,22 +102,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 raise AwsError("InvalidArgumentException", "request body is not a JSON object")
             request = Request(operation, body, dict(parse_qsl(url.query)))
             if method == "POST":
-                emulator.check_authorization(self.headers.get("Authorization", ""), _CREDENTIAL)
+                state.check_authorization(self.headers.get("Authorization", ""), _CREDENTIAL)
             if self.server.retired and operation in DATA_PLANE:
                 self._hang_up()  # a data endpoint that moved away: it no longer answers
                 return
-            request.stream = emulator.stream_key(body, request.query)
-            request.fault = emulator.faults.on_call(operation, request.stream)
+            request.stream = state.stream_key(body, request.query)
+            request.fault = state.faults.on_call(operation, request.stream)
             fault = request.fault
             if fault is not None and fault.hang_seconds:
-                emulator.faults.note("hang before headers")
-                emulator.stopping.wait(fault.hang_seconds)
+                state.faults.note("hang before headers")
+                state.stopping.wait(fault.hang_seconds)
                 self._hang_up()
                 return
             if fault is not None and fault.error:
-                emulator.faults.note(fault.error)
+                state.faults.note(fault.error)
                 raise AwsError(fault.error, "injected fault", fault.status)
-            response = handler(emulator, request)
+            response = handler(state, request)
         except AwsError as error:
             self._send(*error.response(request_id), request=None)
             return
