@@ -40,9 +40,22 @@ static void Strings() {
   CHECK(!ReadUnsigned(padded, 9));
 }
 
+static void Utf8() {
+  CHECK(IsValidUtf8("plain"));
+  CHECK(IsValidUtf8("caf\xC3\xA9 \xF0\x9F\x93\xB7"));         // 2- and 4-byte sequences
+  CHECK(!IsValidUtf8("\xC0\xAF"));                             // overlong
+  CHECK(!IsValidUtf8("\xED\xA0\x80"));                         // a surrogate
+  CHECK(!IsValidUtf8("ab\xE2\x82"));                            // cut short
+  CHECK_EQ(ToValidUtf8("caf\xC3\xA9"), std::string("caf\xC3\xA9"));  // valid text is kept
+  CHECK_EQ(ToValidUtf8("a\xFF" "b"), std::string("a\xEF\xBF\xBD" "b"));
+  CHECK_EQ(ToValidUtf8("ab\xE2\x82"), std::string("ab\xEF\xBF\xBD\xEF\xBF\xBD"));  // each stray byte
+  CHECK(IsValidUtf8(ToValidUtf8("\x80\xC3(\xF4\x90\x80\x80")));
+}
+
 int main() {
   RUN_TEST(VintLengths);
   RUN_TEST(KvsTimestamps);
   RUN_TEST(Strings);
+  RUN_TEST(Utf8);
   TEST_MAIN_END();
 }
