@@ -47,6 +47,7 @@ OBJECT_STORE = 80 * 1024 * 1024
 # Node loss is noticed after 3 missed health checks 0.5 s apart (Ray's default: 5 x 3 s).
 FAST_FAILURE_DETECTION = {"health_check_period_ms": 500, "health_check_failure_threshold": 3,
                           "health_check_initial_delay_ms": 0}
+NODE = {"object_store_memory": OBJECT_STORE, "node_ip_address": "127.0.0.1"}
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +83,12 @@ def cluster(delivery_log: Path) -> Iterator[Any]:
     # The actors import the test hook (ray_hook.py) and write where the test reads.
     patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])))
     patch.setenv("KVS_RAY_TEST_LOG", str(delivery_log))
-    node = {"object_store_memory": OBJECT_STORE, "node_ip_address": "127.0.0.1"}
     started = time.monotonic()
     test_cluster = Cluster(initialize_head=True, head_node_args={
-        **node, "num_cpus": 0, "include_dashboard": False, "_system_config": FAST_FAILURE_DETECTION})
+        **NODE, "num_cpus": 0, "include_dashboard": False, "_system_config": FAST_FAILURE_DETECTION})
     try:
         for _ in range(2):
-            test_cluster.add_node(**node, num_cpus=2)
+            test_cluster.add_node(**NODE, num_cpus=2)
         ray.init(address=test_cluster.address, namespace="kvs-parser-test", logging_level="WARNING")
         test_cluster.wait_for_nodes()
         print(f"ray cluster of 3 nodes up in {time.monotonic() - started:.1f} s")
@@ -259,6 +259,31 @@ def test_a_config_change_adds_and_removes_cameras_without_restarting_the_others(
     # cam-0's whole log, through the previous test's node loss, this restart and the stops in between.
     summary = check_deliveries(deliveries(read_log(delivery_log)["cam-0"]))
     assert summary.runs >= 3
+
+
+def test_a_node_added_to_the_cluster_takes_cameras_added_after_it(
+        cluster: Any, emulator: Emulator, redis_url: str) -> None:
+    """The node-loss test left one worker node: cameras 5 and 6 go there; then a node joins, two cameras
+    are added, and the fleet's SPREAD placement puts at least one of them on the new node."""
+    fleet = RayFleet(config(emulator, [5, 6]), checkpoint_url=redis_url, hook="ray_hook:record",
+                     cpus_per_camera=0.25).start()
+    try:
+        wait_for(lambda: all(p is not None and p["frames_delivered"] > 0 for p in fleet.progress().values()), 90,
+                 "two cameras delivering")
+        old_nodes = {p["node_id"] for p in fleet.progress().values() if p is not None}
+        joined = cluster.add_node(**NODE, num_cpus=2)
+        cluster.wait_for_nodes()
+        assert joined.node_id not in old_nodes
+        change = fleet.apply(config(emulator, [5, 6, 7, 9]))
+        assert change.added == ["cam-7", "cam-9"] and not change.removed and not change.replaced
+        wait_for(lambda: all(p is not None and p["frames_delivered"] > 0 for p in fleet.progress().values()), 90,
+                 "the added cameras delivering")
+        where = {c: p["node_id"] for c, p in fleet.progress().items() if p is not None}
+    finally:
+        fleet.stop()
+    print(f"placements after a node joined: {where}")
+    assert {where["cam-5"], where["cam-6"]} == old_nodes, "cameras already running were not moved"
+    assert joined.node_id in {where["cam-7"], where["cam-9"]}, (joined.node_id, where)
 
 
 def test_run_ray_command_serves_every_camera_and_follows_the_config_file(
