@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any, Iterator, List
 
 import boto3
@@ -111,25 +112,45 @@ def test_redact_scrubs_presigned_query_fields() -> None:
 
 
 # -- the parser itself: hostile tags are typed errors, the stream goes on --
-def _fragment(tags: Any, trailing: Any, fault: Fault) -> bytes:
+def _writer(track_name: str = "") -> FragmentWriter:
     from kvs_parser.mkv import CODEC_IDS, TRACK_TYPE_VIDEO
     track = TrackSpec(number=1, uid=1, codec_id=CODEC_IDS["h264"], track_type=TRACK_TYPE_VIDEO,
-                      codec_private=b"\x01\x64\x00\x1f\xff\xe0\x00", width=64, height=48)
-    writer = FragmentWriter([track], known_cluster_size=True)
-    frames = [Block(1, i * 50, b"\x00\x00\x00\x02\x65\x88", keyframe=i == 0) for i in range(3)]
-    return spoil(writer.fragment(frames, tags, (*user_tags(fault), *trailing)), fault, tuple(trailing))
+                      codec_private=b"\x01\x64\x00\x1f\xff\xe0\x00", width=64, height=48, name=track_name)
+    return FragmentWriter([track], known_cluster_size=True)
+
+
+THREE_FRAMES = [Block(1, i * 50, b"\x00\x00\x00\x02\x65\x88", keyframe=i == 0) for i in range(3)]
+
+
+def _fragment(tags: Any, trailing: Any, fault: Fault) -> bytes:
+    data = _writer().fragment(THREE_FRAMES, tags, (*user_tags(fault), *trailing))
+    return spoil(data, fault, tuple(trailing))
+
+
+@dataclass
+class Parsed:
+    frames: List[Any] = field(default_factory=list)
+    errors: List[ParseError] = field(default_factory=list)
+    tags: List[Any] = field(default_factory=list)
+    tracks: List[Any] = field(default_factory=list)
+
+
+def _parse(data: bytes) -> Parsed:
+    """Everything the parser reports for `data`, each callback collected."""
+    out = Parsed()
+    parser = KVSStreamParser(on_frame=out.frames.append, on_error=out.errors.append, on_tags=out.tags.extend,
+                             on_tracks=out.tracks.extend)
+    parser.parse(data)
+    parser.close()
+    return out
 
 
 def test_parser_reports_non_utf8_tags_as_parse_errors_and_keeps_the_rest() -> None:
     fault = Fault(non_utf8_tags=True, extra_tags=4100)
     trailing = tuple(end_tags(5, "12345"))
     data = _fragment((("AWS_KINESISVIDEO_FRAGMENT_NUMBER", "12345"),), trailing, fault) * 2
-    errors: List[ParseError] = []
-    frames: List[Any] = []
-    tags: List[Any] = []
-    parser = KVSStreamParser(on_frame=frames.append, on_error=errors.append, on_tags=tags.extend)
-    parser.parse(data)
-    parser.close()
+    parsed = _parse(data)
+    frames, errors, tags = parsed.frames, parsed.errors, parsed.tags
     assert len(frames) == 6 and all(f.fragment_number == "12345" for f in frames)
     assert all(isinstance(e, ParseError) for e in errors)
     utf8 = [e for e in errors if "UTF-8" in str(e)]
@@ -161,19 +182,11 @@ def test_hevc_stream_joined_at_a_keyframe_whose_first_nal_is_256_to_511_bytes(em
 
 
 def test_track_text_that_is_not_utf8_is_replaced_and_reported_and_the_track_kept() -> None:
-    from kvs_parser.mkv import CODEC_IDS, TRACK_TYPE_VIDEO
-    track = TrackSpec(number=1, uid=1, codec_id=CODEC_IDS["h264"], track_type=TRACK_TYPE_VIDEO,
-                      codec_private=b"\x01\x64\x00\x1f\xff\xe0\x00", width=64, height=48, name="cam-NAME")
-    frames_in = [Block(1, i * 50, b"\x00\x00\x00\x02\x65\x88", keyframe=i == 0) for i in range(3)]
-    data = FragmentWriter([track], known_cluster_size=True).fragment(frames_in, (), ())
+    data = _writer(track_name="cam-NAME").fragment(THREE_FRAMES, (), ())
     assert data.count(b"cam-NAME") == 1
-    data = data.replace(b"cam-NAME", b"cam-\xff\xfe\xc3A")  # same length: the element sizes still hold
-    errors: List[ParseError] = []
-    tracks: List[Any] = []
-    frames: List[Any] = []
-    parser = KVSStreamParser(on_frame=frames.append, on_error=errors.append, on_tracks=tracks.extend)
-    parser.parse(data)
-    parser.close()
-    assert [t.name for t in tracks] == ["cam-\ufffd\ufffd\ufffdA"] and tracks[0].codec_id == CODEC_IDS["h264"]
-    assert len(frames) == 3, "the track's frames are still delivered"
-    assert len(errors) == 1 and isinstance(errors[0], ParseError) and "Name is not valid UTF-8" in str(errors[0])
+    parsed = _parse(data.replace(b"cam-NAME", b"cam-\xff\xfe\xc3A"))  # same length: element sizes hold
+    assert [t.name for t in parsed.tracks] == ["cam-\ufffd\ufffd\ufffdA"]
+    assert parsed.tracks[0].codec_id == "V_MPEG4/ISO/AVC"
+    assert len(parsed.frames) == 3, "the track's frames are still delivered"
+    [error] = parsed.errors
+    assert isinstance(error, ParseError) and "Name is not valid UTF-8" in str(error)
