@@ -18,8 +18,13 @@ _SECRET_FIELDS = re.compile(
 )
 
 
+# The password of a URL's user information (redis://user:PASSWORD@host, rediss://:PASSWORD@host).
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@")
+
+
 def redact(text: str) -> str:
-    """`text` with the value of every secret URL query field replaced by REDACTED."""
+    """`text` with the value of every secret URL query field, and every URL's password, replaced by REDACTED."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
     return _SECRET_FIELDS.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
 
 

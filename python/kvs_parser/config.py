@@ -43,6 +43,7 @@ from .decode._nvdec_backend import check_nvdec_options
 from .errors import KVSError
 from .getmedia import StartSelector
 from .queue import QueuePolicy
+from .source._delivery import Delivery, delivery_of
 
 _STREAM_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,256}$")
 
@@ -189,6 +190,10 @@ class GetMediaConfig(_Model):
     max_reconnect_attempts: consecutive failed reconnects before the source gives up and reports the error,
         >= 0 (0 = never reconnect), default 10; None retries forever.
     parser: ``{type: kvs_parser}`` (the default and only parser; see ParserConfig).
+    delivery: ``live`` (default: a consumer slower than the camera loses the oldest queued pictures,
+        counted as drops, and stays live) or ``complete`` (nothing dropped: the reading waits for the
+        consumer, falling behind live). The same meaning in every host (threads, workers, Ray).
+        Without it, ``frame_queue.policy: block`` means ``complete``.
     """
 
     start_selector: StartSelectorField = Field(default_factory=StartSelector.now)
@@ -198,6 +203,18 @@ class GetMediaConfig(_Model):
     max_reconnect_attempts: Optional[int] = Field(10, ge=0)
     frame_queue: FrameQueueConfig = Field(default_factory=FrameQueueConfig)
     parser: ParserConfig = Field(default_factory=ParserConfig)
+    delivery: Delivery = Delivery.LIVE
+
+    @model_validator(mode="before")
+    @classmethod
+    def _delivery_from_policy(cls, data: Any) -> Any:
+        queue = data.get("frame_queue") if isinstance(data, dict) else None
+        if isinstance(queue, dict) and "policy" in queue and data.get("delivery") is None:
+            try:
+                return {**data, "delivery": delivery_of(queue["policy"])}
+            except ValueError:
+                return data  # the policy's own validation reports it
+        return data
 
 
 class PlaybackMode(str, Enum):
@@ -328,10 +345,14 @@ class AppConfig(_Endpoint):
     region: AWS region; default None uses boto3's own resolution (AWS_REGION, profile).
     endpoint_url: a KVS endpoint to use instead of AWS (e.g. the local emulator); default None.
     output: frame output for every camera that does not set its own.
+    checkpoint: the checkpoint store every camera resumes from and records to (``sqlite:///path.db`` on
+        one machine, ``redis://[user:password@]host:port/db`` or ``rediss://`` for a cluster); default
+        None: each start follows the start selector. ``kvs-parser run --checkpoint`` overrides it.
     cameras: at least one, with unique ids.
     """
 
     output: OutputConfig = Field(default_factory=OutputConfig)
+    checkpoint: Optional[str] = Field(None, min_length=1)
     cameras: list[CameraConfig] = Field(min_length=1)
 
     @field_validator("cameras")

@@ -8,7 +8,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from enum import Enum
-from typing import Deque, Generic, Iterator, Optional, TypeVar, Union
+from typing import Callable, Deque, Generic, Iterator, Optional, TypeVar, Union
 
 from .errors import KVSError
 
@@ -61,6 +61,8 @@ class FrameQueue(Generic[T]):
     """Bounded FIFO with a full-queue policy, timeouts, counters and a close() that wakes every waiter.
 
     ``timeout`` (seconds, None = forever) is the default wait of get() and of put() under BLOCK.
+    ``keep``: items it is true for are never dropped (markers, such as the end of a fragment, that the
+    consumer must see); DROP_OLDEST drops the oldest other item.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class FrameQueue(Generic[T]):
         max_size: int = 30,
         policy: Union[QueuePolicy, str] = QueuePolicy.DROP_OLDEST,
         timeout: Optional[float] = 1.0,
+        keep: Optional[Callable[[T], bool]] = None,
     ) -> None:
         if max_size < 1:
             raise ValueError(f"max_size must be >= 1, not {max_size}")
@@ -76,6 +79,7 @@ class FrameQueue(Generic[T]):
         self.max_size = max_size
         self.policy = QueuePolicy(policy)
         self.timeout = timeout
+        self._keep = keep
         self._items: Deque[T] = deque()
         self._lock = threading.Lock()
         self._not_empty = threading.Condition(self._lock)
@@ -93,8 +97,7 @@ class FrameQueue(Generic[T]):
                 raise QueueClosed("put() on a closed frame queue")
             if len(self._items) >= self.max_size:
                 if self.policy is QueuePolicy.DROP_OLDEST:
-                    self._items.popleft()
-                    self._dropped += 1
+                    self._drop_oldest()
                 elif self.policy is QueuePolicy.DROP_NEWEST or not self._wait_for_room(timeout):
                     self._put += 1  # counted with its outcome, so a snapshot never sees it half done
                     self._dropped += 1
@@ -103,6 +106,18 @@ class FrameQueue(Generic[T]):
             self._items.append(item)
             self._not_empty.notify()
             return True
+
+    def _drop_oldest(self) -> None:
+        keep = self._keep
+        if keep is None:
+            self._items.popleft()
+            self._dropped += 1
+            return
+        for index, item in enumerate(self._items):
+            if not keep(item):
+                del self._items[index]
+                self._dropped += 1
+                return
 
     def _wait_for_room(self, timeout: Timeout) -> bool:
         wait = self._wait_time(timeout)

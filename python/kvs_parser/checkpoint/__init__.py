@@ -1,24 +1,32 @@
 """Where each camera got to: its last completely delivered fragment, kept in a store a cluster shares.
+The only durable resume record, in every host (threads, worker processes, Ray actors).
 
-``CheckpointStore`` is the interface (load, save, delete, close); ``SQLiteCheckpointStore`` serves one
+``CheckpointStore`` is the interface (acquire a lease, load, save, delete, close); ``CheckpointKeeper``
+writes one camera's checkpoint under its lease; ``SQLiteCheckpointStore`` serves one
 machine, ``RedisCheckpointStore`` a cluster. ``open_store("sqlite:///path")`` / ``open_store("redis://...")``
 picks one from a URL.
 """
 
 from __future__ import annotations
 
-from ._model import Checkpoint, CheckpointStore, CheckpointStoreError, fragment_order
+from ._keeper import CameraSupersededError, CheckpointKeeper, ResumePlan, runner_id
+from ._model import Checkpoint, CheckpointCorruptError, CheckpointStore, CheckpointStoreError, fragment_order
 from ._open import open_store
 from ._sqlite import SQLiteCheckpointStore
 
 __all__ = [
+    "CameraSupersededError",
     "Checkpoint",
+    "CheckpointCorruptError",
+    "CheckpointKeeper",
     "CheckpointStore",
     "CheckpointStoreError",
     "RedisCheckpointStore",
+    "ResumePlan",
     "SQLiteCheckpointStore",
     "fragment_order",
     "open_store",
+    "runner_id",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._redact import redact
 from ._model import CheckpointStore
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -21,4 +22,4 @@ def open_store(url: str, *, key_prefix: str = "kvs-parser:checkpoint") -> Checkp
         elif path.startswith("//"):
             raise ValueError(f"checkpoint store {url!r}: write sqlite:///absolute/path or sqlite:relative/path")
         return SQLiteCheckpointStore(path)
-    raise ValueError(f"checkpoint store {url!r}: give sqlite:///path.db or redis://host:port/db")
+    raise ValueError(f"checkpoint store {redact(url)!r}: give sqlite:///path.db or redis://host:port/db")

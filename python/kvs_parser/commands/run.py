@@ -1,30 +1,28 @@
 """`kvs-parser run`: every camera of a cameras.yaml at once, live status, metrics, a per-frame hook.
 
-Each camera has its frame source (reader thread) and a consumer thread that calls the hook; the main
-thread prints the status and waits for Ctrl-C, SIGTERM or --duration, then stops everything.
+Each camera is a ``kvs_parser.camera.Camera``, whichever host runs it: threads of this process
+(``--workers 0``), worker processes (the default), or Ray actors (``--ray``). One status loop prints every
+host's cameras until Ctrl-C, SIGTERM, --duration or the end of every camera.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 import time
-from typing import Any, Callable, List, Optional
-
-from prometheus_client import CollectorRegistry
+from typing import Any, Callable, List, Optional, Protocol
 
 from .._stop_flag import StopFlag
-from ..config import load_config
-from ..metrics import KVSMetrics, MetricsServer
-from ..source import FrameSource, FrameTimeout, SourceEnded
-from ._camera_sources import sources_from_config
-from ._failures import UsageError, describe
-from ._hooks import HookErrorPolicy, HookRunner, load_hook
-from ._status import status_line
+from ..camera import CameraStatus, HookErrorPolicy, load_hook, status_line
+from ..config import AppConfig, load_config
+from ..metrics import MetricsServer
+from ..source import source_from_config
+from ._failures import UsageError
 
-__all__ = ["consume", "load_hook", "register", "run"]
+CHECKPOINT_ENV = "KVS_PARSER_CHECKPOINT"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,12 +30,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                                    description=__doc__)
     parser.add_argument("--config", required=True, help="the cameras.yaml to read")
     parser.add_argument("--metrics-port", type=int,
-                        help="serve Prometheus /metrics on 127.0.0.1:PORT (default: no metrics server)")
+                        help="serve Prometheus /metrics on METRICS_HOST:PORT (default: no metrics server)")
+    parser.add_argument("--metrics-host", default="127.0.0.1",
+                        help="address the metrics server binds (0.0.0.0 in a pod; default 127.0.0.1)")
     parser.add_argument("--hook", metavar="MODULE:FUNCTION",
                         help="called with (camera_id, SourceFrame) for each frame; MODULE may be a .py file in the "
                              "current directory (default: no hook)")
     parser.add_argument("--on-hook-error", choices=[p.value for p in HookErrorPolicy], default="stop",
                         help="when the hook raises: stop that camera, or log and continue with the next frame")
+    parser.add_argument("--checkpoint", metavar="URL",
+                        help="checkpoint store every camera resumes from: sqlite:///path.db (one machine) or "
+                             "redis://[user:password@]host:port/db, rediss:// for TLS (a cluster); default: "
+                             f"${CHECKPOINT_ENV}, else the cameras.yaml's checkpoint, else none (each start "
+                             "follows the start selector)")
+    parser.add_argument("--checkpoint-file", metavar="PATH",
+                        help="read the checkpoint URL from this file (e.g. a mounted secret), so that a password "
+                             "never appears on the command line")
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--status-interval", type=float, default=1.0, help="seconds between status lines")
     parser.add_argument("--workers", type=int, metavar="N",
@@ -49,22 +57,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def consume(source: FrameSource, hook: Optional[HookRunner], stop: StopFlag, failures: List[str]) -> None:
-    """Reads one camera until stop; a raising hook is reported at once and its policy applied."""
-    while not stop.is_set():
-        try:
-            frame = source.read(timeout=0.5)
-        except FrameTimeout:
-            continue
-        except SourceEnded:
-            return
-        except Exception as error:  # the stream's fatal error: shown by the status, camera stops
-            failures.append(f"{source.camera_id}: {describe(error)[0]}")
-            return
-        if hook is not None and not hook.call(source.camera_id, frame):
-            failures.append(f"{source.camera_id}: {hook.failure(source.camera_id)}")
-            source.stop(timeout=0)  # its reader stops decoding too
-            return
+class Host(Protocol):
+    """What the status loop needs of the threads, the worker processes or the Ray actors."""
+
+    registry: Any
+
+    def start(self) -> Any: ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    def statuses(self) -> List[CameraStatus]: ...
+
+    def failures(self) -> List[str]: ...
+
+
+def checkpoint_url(args: argparse.Namespace, config: AppConfig) -> Optional[str]:
+    if args.checkpoint and args.checkpoint_file:
+        raise UsageError("give --checkpoint or --checkpoint-file, not both")
+    if args.checkpoint_file:
+        with open(args.checkpoint_file, encoding="utf-8") as file:
+            text = file.read().strip()
+        if not text:
+            raise UsageError(f"--checkpoint-file {args.checkpoint_file} is empty")
+        return text
+    return args.checkpoint or os.environ.get(CHECKPOINT_ENV) or config.checkpoint
 
 
 def _stop_on_signals(stop: StopFlag) -> Callable[[], None]:
@@ -83,84 +102,82 @@ def _stop_on_signals(stop: StopFlag) -> Callable[[], None]:
     return restore
 
 
-def _run_on_ray(args: argparse.Namespace, config: Any) -> int:
-    from ._ray_run import run_on_ray
+def _host(args: argparse.Namespace, config: AppConfig, checkpoint: Optional[str]) -> Host:
+    if getattr(args, "ray", None) is not None:
+        from ._ray_run import ray_host
 
-    with StopFlag() as stop:
-        # Installed once Ray is initialised: ray.init() installs its own SIGTERM handler.
-        return run_on_ray(args, config, stop, lambda: _stop_on_signals(stop))
+        ray_fleet: Host = ray_host(args, config, checkpoint)
+        return ray_fleet
+    if args.hook:
+        try:
+            load_hook(args.hook)  # its errors here, in one line, before any camera starts
+        except (ValueError, ImportError, AttributeError) as error:
+            raise UsageError(f"--hook {args.hook}: {type(error).__name__}: {error}") from error
+    if args.workers == 0:
+        from ..camera._threads import CameraThreads
+
+        return CameraThreads(config, args.config, hook=args.hook, on_hook_error=args.on_hook_error,
+                             checkpoint=checkpoint)
+    from ..camera._build import build_all
+    from ..fleet import Fleet
+
+    build_all(config, args.config, lambda camera: source_from_config(config, camera))  # its typed errors, here
+    return Fleet(config, args.workers, hook=args.hook, on_hook_error=args.on_hook_error, checkpoint=checkpoint,
+                 status_interval=args.status_interval, metrics_port=None)
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    if getattr(args, "ray", None) is not None:
-        return _run_on_ray(args, config)
-    try:
-        hook_function = load_hook(args.hook) if args.hook else None
-    except (ValueError, ImportError, AttributeError) as error:
-        raise UsageError(f"--hook {args.hook}: {type(error).__name__}: {error}") from error
-    if args.workers != 0:
-        from ..fleet._cli import run_fleet
-
-        sources_from_config(config, args.config, KVSMetrics(CollectorRegistry()))  # its typed errors, here
-        with StopFlag() as stop:
-            restore = _stop_on_signals(stop)
-            try:
-                return run_fleet(config, args.workers, args.hook, args.on_hook_error, args.metrics_port,
-                                 args.duration, args.status_interval, stop)
-            finally:
-                restore()
-    registry = CollectorRegistry()
-    metrics = KVSMetrics(registry)
-    hook = None if hook_function is None else HookRunner(hook_function, args.hook, args.on_hook_error, metrics)
-    sources = sources_from_config(config, args.config, metrics)
-    server = MetricsServer(registry, port=args.metrics_port) if args.metrics_port is not None else None
-    stop = StopFlag()
-    restore = _stop_on_signals(stop)
-    failures: List[str] = []
-    consumers = [threading.Thread(target=consume, args=(s, hook, stop, failures), name=f"kvs-run-{s.camera_id}")
-                 for s in sources]
+    host = _host(args, config, checkpoint_url(args, config))
+    server = MetricsServer(host.registry, port=args.metrics_port, host=args.metrics_host) \
+        if args.metrics_port is not None else None
+    tick: Callable[[], Optional[str]] = getattr(host, "tick", lambda: None)  # Ray: re-reads the cameras.yaml
     tty = sys.stdout.isatty()
-    try:
-        if server is not None:
-            server.start()
-            print(f"metrics on {server.url}", flush=True)
-        for source in sources:
-            source.start()
-        for consumer in consumers:
-            consumer.start()
-        deadline = None if args.duration is None else time.monotonic() + args.duration
-        while not stop.is_set():
-            wait = args.status_interval if deadline is None else min(args.status_interval, deadline - time.monotonic())
-            if stop.wait(max(0.0, wait)) or (deadline is not None and time.monotonic() >= deadline):
-                break
-            lines = [_status(source, hook) for source in sources]
-            if tty:  # redraw the block of lines in place: clear each, then back to the first
-                sys.stdout.write("".join(f"\x1b[2K{line}\n" for line in lines) + f"\x1b[{len(lines)}F")
-            else:
-                sys.stdout.write("".join(f"{line}\n" for line in lines))
-            sys.stdout.flush()
-            if all(not consumer.is_alive() for consumer in consumers):
-                break  # every camera ended or failed
-    finally:
-        stop.set()
-        for source in sources:
-            source.stop()
-        for consumer in consumers:
-            if consumer.ident is not None:
-                consumer.join(5)
-        if server is not None:
-            server.stop()
-        restore()
-        stop.close()
+    lines = 0
+    with StopFlag() as stop:
+        restore: Callable[[], None] = lambda: None  # noqa: E731
+        try:
+            host.start()
+            restore = _stop_on_signals(stop)  # after the start: ray.init() installs its own SIGTERM handler
+            print(f"{len(config.cameras)} cameras on {_describe(host)}", file=sys.stderr)
+            if server is not None:
+                server.start()
+                print(f"metrics on {server.url}", flush=True)
+            deadline = None if args.duration is None else time.monotonic() + args.duration
+            while not stop.is_set():
+                wait = args.status_interval if deadline is None else min(args.status_interval,
+                                                                         deadline - time.monotonic())
+                if stop.wait(max(0.0, wait)) or (deadline is not None and time.monotonic() >= deadline):
+                    break
+                said = tick()
+                if said:
+                    print(said, flush=True)
+                text = [status_line(status) for status in host.statuses()]
+                if tty and text:  # redraw the block of lines in place: clear each, then back to the first
+                    sys.stdout.write("".join(f"\x1b[2K{line}\n" for line in text) + f"\x1b[{len(text)}F")
+                else:
+                    sys.stdout.write("".join(f"{line}\n" for line in text))
+                lines = len(text)
+                sys.stdout.flush()
+                if not host.running:
+                    break  # every camera ended or failed
+        finally:
+            final = host.statuses()
+            host.stop()
+            if server is not None:
+                server.stop()
+            restore()
     if tty:
-        sys.stdout.write("\n" * len(sources))
-    for source in sources:
-        print(_status(source, hook))
-    for failure in failures:
+        sys.stdout.write("\n" * lines)
+    for status in final:
+        print(status_line(status))
+    for failure in host.failures():
         print(f"kvs-parser run: {failure}", file=sys.stderr)
-    return 1 if failures else 0
+    return 1 if host.failures() else 0
 
 
-def _status(source: FrameSource, hook: Optional[HookRunner]) -> str:
-    return status_line(source.get_metrics()) + ("" if hook is None else hook.status(source.camera_id))
+def _describe(host: Host) -> str:
+    pids = getattr(host, "worker_pids", None)
+    if pids is not None:
+        return f"{len(pids())} worker processes"
+    return "Ray actors" if hasattr(host, "apply") else "threads of this process"

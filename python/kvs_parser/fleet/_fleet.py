@@ -1,8 +1,10 @@
 """Fleet: the cameras of a cameras.yaml sharded over worker processes, supervised from the parent.
 
 Each worker has its own interpreter lock, so Python's per-frame work scales with the cores, and one
-camera's crash takes down at most its worker, which is restarted: its cameras resume after the last
-fragment they fully delivered, skipping what they had delivered of the next (no frame lost or repeated).
+camera's crash takes down at most its worker, which is restarted: its cameras resume from the checkpoint
+store after the last fragment they completely delivered, and the fragment that was in flight comes again
+marked ``redelivered`` (nothing lost). Without a store URL the fleet keeps a private SQLite file for the
+run's own restarts.
 
     with Fleet(load_config("cameras.yaml"), workers=4, share_frames=True) as fleet:
         frame = fleet.read("front-door", timeout=1.0)   # a numpy view into shared memory, no copy
@@ -13,6 +15,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -22,12 +26,12 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from prometheus_client import CollectorRegistry, Counter
 
+from ..camera import CameraState, CameraStatus, HookSpec
 from ..metrics import MetricsServer
 from ..queue import QueuePolicy
 from ._metrics import WorkerMetricsCollector
-from ._progress import ProgressTable
 from ._ring import FrameRing, RingClosed, RingFrame
-from ._worker import HookSpec, WorkerSpec, worker_main
+from ._worker import WorkerSpec, worker_main
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,8 @@ def _context() -> Any:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")  # Windows
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["kvs_parser.fleet._worker", "kvs_parser.source", "kvs_parser.metrics"])
+    context.set_forkserver_preload(["kvs_parser.fleet._worker", "kvs_parser.camera", "kvs_parser.source",
+                                    "kvs_parser.metrics"])
     return context
 
 
@@ -76,15 +81,19 @@ class Fleet:
         "continue" logs, counts and goes on (as `kvs-parser run --on-hook-error`).
     share_frames: also copy every frame into a shared-memory ring per camera (`ring_frames` deep, full-ring
         policy `ring_policy`, slots of `max_frame_bytes`) that the parent reads with read()/frames().
-    metrics_port: serve every worker's metrics on one http://127.0.0.1:PORT/metrics (0: any free port).
+    metrics_port: serve every worker's metrics on one http://HOST:PORT/metrics (0: any free port), HOST
+        being `metrics_host` (default 127.0.0.1).
+    checkpoint: the checkpoint store's URL (sqlite:///path or redis://...); default: the config's, else a
+        private SQLite file for this fleet's own worker restarts, removed at stop().
     """
 
     def __init__(
         self, config: Any, workers: Optional[int] = None, *, hook: HookSpec = None, on_hook_error: str = "stop",
         share_frames: bool = False,
         ring_frames: int = 4, ring_policy: Union[QueuePolicy, str] = QueuePolicy.DROP_OLDEST,
-        max_frame_bytes: int = HD_BGR_BYTES, metrics_port: Optional[int] = None, status_interval: float = 1.0,
-        restart_delay: float = 1.0, log_level: int = logging.WARNING,
+        max_frame_bytes: int = HD_BGR_BYTES, metrics_port: Optional[int] = None, metrics_host: str = "127.0.0.1",
+        status_interval: float = 1.0, restart_delay: float = 1.0, log_level: int = logging.WARNING,
+        checkpoint: Optional[str] = None,
     ) -> None:
         self.config = config
         camera_ids = [camera.id for camera in config.cameras]
@@ -94,15 +103,15 @@ class Fleet:
         self._prefix = f"kvsf{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._workers = [_Worker(i, cameras) for i, cameras in enumerate(shard(camera_ids, count))]
         self._rows = {camera_id: row for row, camera_id in enumerate(camera_ids)}
+        self._checkpoint = checkpoint or config.checkpoint
+        self._private_dir: Optional[str] = None  # holds the private store when no URL was given
         self._hook, self._on_hook_error, self._share = hook, on_hook_error, share_frames
         self._ring_frames, self._ring_policy, self._slot_bytes = ring_frames, QueuePolicy(ring_policy), max_frame_bytes
-        self._metrics_port, self._status_interval = metrics_port, status_interval
+        self._metrics_port, self._metrics_host, self._status_interval = metrics_port, metrics_host, status_interval
         self._restart_delay, self._log_level = restart_delay, log_level
         self._stop = self._context.RawValue("b", 0)
         self._rings: Dict[str, FrameRing] = {}
-        self._progress: Optional[ProgressTable] = None
-        self._status: Dict[str, Any] = {}
-        self._hook_status: Dict[str, str] = {}
+        self._status: Dict[str, CameraStatus] = {}
         self._lock = threading.Lock()
         self._supervisor: Optional[threading.Thread] = None
         self._stopping = threading.Event()
@@ -110,6 +119,7 @@ class Fleet:
         self.registry = CollectorRegistry()
         self._restarts = Counter("kvs_fleet_worker_restarts", "Worker processes restarted after dying",
                                  registry=self.registry)
+        self.registry.register(WorkerMetricsCollector(self._worker_metric_urls))
         self.restarts = 0
         self._started = False
 
@@ -119,15 +129,16 @@ class Fleet:
             raise RuntimeError("a fleet starts once")
         self._started = True
         try:
-            self._progress = ProgressTable.create(f"{self._prefix}-p", len(self._rows))
+            if self._checkpoint is None:
+                self._private_dir = tempfile.mkdtemp(prefix="kvs-fleet-")
+                self._checkpoint = f"sqlite:///{os.path.join(self._private_dir, 'checkpoints.db')}"
             if self._share:
                 for camera_id in self._rows:
                     self._rings[camera_id] = FrameRing.create(
                         camera_id, f"{self._prefix}-r{self._rows[camera_id]}", self._ring_frames,
                         self._slot_bytes, self._ring_policy, self._context)
             if self._metrics_port is not None:
-                self.registry.register(WorkerMetricsCollector(self._worker_metric_urls))
-                self._server = MetricsServer(self.registry, port=self._metrics_port).start()
+                self._server = MetricsServer(self.registry, port=self._metrics_port, host=self._metrics_host).start()
             for worker in self._workers:
                 self._spawn(worker, recover=False)
             self._supervisor = threading.Thread(target=self._supervise, name="kvs-fleet-supervisor", daemon=True)
@@ -166,9 +177,9 @@ class Fleet:
             ring.mark_closed()
             ring.close()
         self._rings.clear()
-        if self._progress is not None:
-            self._progress.close()
-            self._progress = None
+        if self._private_dir is not None:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+            self._private_dir, self._checkpoint = None, None
         for worker in self._workers:
             if worker.events is not None:
                 worker.events.close()
@@ -195,15 +206,20 @@ class Fleet:
     def worker_of(self, camera_id: str) -> int:
         return next(w.index for w in self._workers if camera_id in w.cameras)
 
-    def camera_metrics(self) -> Dict[str, Any]:
-        """The latest SourceMetrics of each camera, as its worker last reported them."""
+    def statuses(self) -> List[CameraStatus]:
+        """Each camera's status as its worker last reported it (NOT_ANSWERING while that worker is down)."""
         with self._lock:
-            return dict(self._status)
-
-    def hook_status(self, camera_id: str) -> str:
-        """What the hook did to this camera ("  STOPPED: hook raised ...", "  hook errors N ..."), or ""."""
-        with self._lock:
-            return self._hook_status.get(camera_id, "")
+            reported = dict(self._status)
+            alive = {c: w.process is not None and w.process.is_alive() for w in self._workers for c in w.cameras}
+        out = []
+        for camera_id in self._rows:
+            status = reported.get(camera_id) or CameraStatus(camera_id, CameraState.STARTING)
+            live = status.state in (CameraState.RUNNING, CameraState.STARTING)
+            if live and not alive.get(camera_id) and not self._stopping.is_set():
+                status = CameraStatus(camera_id, CameraState.NOT_ANSWERING, error="its worker is restarting",
+                                      where=status.where)
+            out.append(status)
+        return out
 
     def failures(self) -> List[str]:
         with self._lock:
@@ -236,18 +252,15 @@ class Fleet:
 
     # -- supervision --
     def _spawn(self, worker: _Worker, recover: bool) -> None:
-        assert self._progress is not None
+        assert self._checkpoint is not None
         worker.metrics_url = None
         if worker.events is not None:
             worker.events.close()
         worker.events, sender = self._context.Pipe(duplex=False)
-        resume = {camera_id: self._progress.read(self._rows[camera_id]) for camera_id in worker.cameras}
         spec = WorkerSpec(
-            worker.index, self.config, worker.cameras, {c: self._rows[c] for c in worker.cameras},
-            self._progress.name, len(self._rows), resume,
+            worker.index, self.config, worker.cameras, self._checkpoint,
             {c: self._rings[c].spec for c in worker.cameras if c in self._rings}, self._hook, self._on_hook_error,
-            self._stop,
-            sender, os.getpid(), self._metrics_port is not None, self._status_interval, recover,
+            self._stop, sender, os.getpid(), True, self._status_interval, recover,
             self._log_level,
         )
         worker.process = self._context.Process(target=worker_main, args=(spec,), daemon=True,
@@ -303,9 +316,8 @@ class Fleet:
             if kind == "metrics":
                 worker.metrics_url = payload
             elif kind == "status":
-                for metrics, hook_status in payload:
-                    self._status[metrics.camera_id] = metrics
-                    self._hook_status[metrics.camera_id] = hook_status
+                for status in payload:
+                    self._status[status.camera_id] = status
             elif kind == "done":
                 failures, ended = payload
                 worker.failures.extend(failures)

@@ -19,6 +19,8 @@ class WorkerMetricsCollector:
 
     def __init__(self, worker_urls: Callable[[], List[str]], timeout: float = 2.0) -> None:
         self._worker_urls, self._timeout = worker_urls, timeout
+        # The workers are on this machine's loopback: an http_proxy from the environment must not see them.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def collect(self) -> Iterable[Metric]:
         return merged_families(self._texts())
@@ -26,7 +28,7 @@ class WorkerMetricsCollector:
     def _texts(self) -> Iterator[str]:
         for url in self._worker_urls():
             try:
-                with urllib.request.urlopen(url, timeout=self._timeout) as response:
+                with self._opener.open(url, timeout=self._timeout) as response:
                     yield response.read().decode()
             except OSError as error:  # a worker that just died or is restarting: its cameras are absent once
-                log.info("metrics of %s not available: %s", url, error)
+                log.warning("metrics of %s not available: %s", url, error)

@@ -29,6 +29,7 @@ _META = np.dtype([
     ("height", "<i4"), ("width", "<i4"), ("channels", "<i4"), ("nbytes", "<i8"), ("pts_ms", "<i8"),
     ("keyframe", "<i1"), ("track_number", "<i4"), ("producer_time_ms", "<f8"), ("producer_timestamp_ms", "<f8"),
     ("server_timestamp_ms", "<f8"), ("decoded_time_ms", "<f8"), ("fragment_number", "S64"), ("pixel_format", "S16"),
+    ("media_time_ms", "<f8"), ("frame_index", "<f8"), ("latency_ms", "<f8"), ("redelivered", "<i1"),
 ])
 _TEXT = ("fragment_number", "pixel_format")
 _ALIGN = 64
@@ -73,6 +74,10 @@ class RingFrame:
     server_timestamp_ms: Optional[int]
     fragment_number: Optional[str]
     decoded_time_ms: float
+    media_time_ms: Optional[int] = None
+    frame_index: Optional[int] = None
+    latency_ms: Optional[float] = None  # as the worker's camera measured it when it took the frame
+    redelivered: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,9 @@ class FrameRing:
     def put(self, image: np.ndarray, meta: Dict[str, Any], timeout: Optional[float] = 1.0) -> bool:
         """Copy one frame in; False if it was dropped (drop_newest or block with no room in time)."""
         if image.nbytes > self.spec.slot_bytes:
-            raise ValueError(f"frame of {image.nbytes} bytes does not fit the ring's {self.spec.slot_bytes}-byte slots")
+            raise ValueError(f"a {image.shape} frame ({image.nbytes} bytes) does not fit camera "
+                             f"{self.spec.camera_id}'s ring slots of {self.spec.slot_bytes} bytes: give the Fleet a "
+                             "larger max_frame_bytes, or a smaller output width/height")
         lock, header = self.spec.lock, self._header
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -238,7 +245,9 @@ class FrameRing:
         return RingFrame(self.spec.camera_id, image, bytes(row["pixel_format"]).decode(), width, height,
                          int(row["pts_ms"]), bool(row["keyframe"]), int(row["track_number"]),
                          optional(row["producer_time_ms"]), optional(row["producer_timestamp_ms"]),
-                         optional(row["server_timestamp_ms"]), fragment, float(row["decoded_time_ms"]))
+                         optional(row["server_timestamp_ms"]), fragment, float(row["decoded_time_ms"]),
+                         optional(row["media_time_ms"]), optional(row["frame_index"]),
+                         None if np.isnan(row["latency_ms"]) else float(row["latency_ms"]), bool(row["redelivered"]))
 
     def stats(self) -> Dict[str, int]:
         with self.spec.lock:

@@ -1,9 +1,9 @@
-"""One worker process: its share of the cameras, each a CameraRunner on its own thread.
+"""One worker process: its share of the cameras, each a Camera (the unit every host runs).
 
-It reports to the parent over a multiprocessing queue (its metrics URL, per-camera status, failures),
-writes frames into the parent's shared-memory rings when asked to, and keeps each camera's resume point
-in the parent's progress table. It ends when the parent sets `stop`, on SIGTERM, or when the parent
-disappears; SIGINT (Ctrl-C in a terminal reaches the whole process group) is left to the parent.
+It reports to the parent over a pipe (its metrics URL, each camera's CameraStatus, failures), writes frames
+into the parent's shared-memory rings when asked to, and records each camera's progress in the checkpoint
+store, from which a restarted worker resumes. It ends when the parent sets `stop`, on SIGTERM, or when the
+parent disappears; SIGINT (Ctrl-C in a terminal reaches the whole process group) is left to the parent.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ import os
 import signal
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List
 
 from .._stop_flag import StopFlag
-from ._progress import ResumePoint
+from ..camera import HookSpec
 
 log = logging.getLogger(__name__)
 
 POLL = 0.1  # seconds between checks of the parent's stop flag and of the parent being alive
-HookSpec = Union[str, Any, None]  # "module:function", a picklable callable, or None
 
 
 @dataclass(frozen=True)
@@ -32,10 +31,7 @@ class WorkerSpec:
     index: int
     config: Any  # AppConfig
     cameras: List[str]
-    rows: Dict[str, int]  # camera id -> row in the progress table
-    progress_name: str
-    progress_rows: int
-    resume: Dict[str, ResumePoint]
+    checkpoint: str  # the checkpoint store's URL
     rings: Dict[str, Any]  # camera id -> RingSpec (only when frames are shared with the parent)
     hook: HookSpec
     on_hook_error: str  # "stop" or "continue" (kvs-parser run --on-hook-error)
@@ -60,35 +56,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _resolve_hook(hook: HookSpec, on_error: str, metrics: Any) -> Any:
-    """The hook with run's error policy (reported and counted, then the camera stops or goes on), and the
-    HookRunner whose status() says so; (None, None) without a hook."""
-    if hook is None:
-        return None, None
-    from ..commands._hooks import HookRunner, load_hook
-    from ._runner import StopCamera
-
-    function = hook if callable(hook) else load_hook(hook)
-    runner = HookRunner(function, hook if isinstance(hook, str) else getattr(hook, "__name__", "hook"), on_error,
-                        metrics)
-
-    def call(camera_id: str, frame: Any) -> None:
-        if not runner.call(camera_id, frame):
-            raise StopCamera(runner.failure(camera_id) or "hook raised")
-
-    return call, runner
-
-
-def _with_start(camera: Any, point: ResumePoint) -> Any:
-    """`camera` (CameraConfig) starting at `point` instead of its configured start selector."""
-    getmedia = camera.playback.getmedia
-    selector = point.start_selector(getmedia.start_selector)
-    if selector is getmedia.start_selector:
-        return camera
-    getmedia = getmedia.model_copy(update={"start_selector": selector})
-    return camera.model_copy(update={"playback": camera.playback.model_copy(update={"getmedia": getmedia})})
-
-
 def ring_sink(ring: Any) -> Any:
     def put(frame: Any) -> bool:
         accepted: bool = ring.put(frame.image, {
@@ -96,7 +63,9 @@ def ring_sink(ring: Any) -> Any:
             "producer_time_ms": frame.producer_time_ms, "producer_timestamp_ms": frame.producer_timestamp_ms,
             "server_timestamp_ms": frame.server_timestamp_ms, "decoded_time_ms": frame.decoded_time_ms,
             "fragment_number": frame.fragment_number, "pixel_format": frame.pixel_format,
-        })
+            "media_time_ms": frame.media_time_ms, "frame_index": frame.frame_index, "latency_ms": frame.latency_ms,
+            "redelivered": frame.redelivered,
+        }, timeout=None if ring.policy.value == "block" else 1.0)
         return accepted
 
     return put
@@ -110,44 +79,33 @@ def worker_main(spec: WorkerSpec) -> None:
     signal.signal(signal.SIGTERM, lambda *_: local_stop.set())
     from prometheus_client import CollectorRegistry
 
+    from ..camera import Camera, hook_runner
+    from ..checkpoint import open_store
+    from ..checkpoint._metrics import CheckpointMetrics
     from ..metrics import KVSMetrics, MetricsServer
-    from ..source import source_from_config
-    from ._progress import DeliveryTracker, ProgressTable
     from ._ring import FrameRing
-    from ._runner import CameraRunner
 
-    registry = CollectorRegistry() if spec.metrics else None
-    metrics = KVSMetrics(registry) if registry is not None else None
-    hook, hook_runner = _resolve_hook(spec.hook, spec.on_hook_error, metrics)
-
-    def status() -> List[Any]:
-        """Each camera's metrics and the hook's word on it (empty while the hook never raised)."""
-        return [(r.source.get_metrics(), "" if hook_runner is None else hook_runner.status(r.camera_id))
-                for r in runners]
-
-    server = MetricsServer(registry).start() if registry is not None else None
+    registry = CollectorRegistry()
+    metrics = KVSMetrics(registry)
+    store = open_store(spec.checkpoint)
+    hook = hook_runner(spec.hook, spec.on_hook_error, metrics)
+    server = MetricsServer(registry).start() if spec.metrics else None
     if server is not None:
         spec.events.send(("metrics", spec.index, server.url))
-    progress = ProgressTable.attach(spec.progress_name, spec.progress_rows)
     rings = {camera: FrameRing.attach(ring) for camera, ring in spec.rings.items()}
     if spec.recover_rings:
         for ring in rings.values():
             ring.recover_writer()
     by_id = {camera.id: camera for camera in spec.config.cameras}
-    runners: List[CameraRunner] = []
-    for camera_id in spec.cameras:
-        point = spec.resume.get(camera_id, ResumePoint())
-        source = source_from_config(spec.config, _with_start(by_id[camera_id], point), metrics=metrics)
-        camera_ring = rings.get(camera_id)
-        runners.append(CameraRunner(source, hook, ring_sink(camera_ring) if camera_ring is not None else None,
-                                    DeliveryTracker(point, progress, spec.rows[camera_id])))
-    threads = [runner.thread(local_stop) for runner in runners]
+    checkpoint_metrics = CheckpointMetrics(registry)
+    cameras = [Camera.from_config(spec.config, by_id[camera_id], hook=hook, metrics=metrics, checkpoint=store,
+                                  checkpoint_metrics=checkpoint_metrics, where=f"worker {spec.index}",
+                                  sink=ring_sink(rings[camera_id]) if camera_id in rings else None)
+               for camera_id in spec.cameras]
     ended = False  # every camera ended on its own (nothing for the parent to restart)
     try:
-        for runner in runners:
-            runner.source.start()
-        for thread in threads:
-            thread.start()
+        for camera in cameras:
+            camera.start()
         next_status = time.monotonic() + spec.status_interval
         while not local_stop.wait(POLL):
             if spec.stop.value or not _alive(spec.parent_pid):
@@ -156,25 +114,23 @@ def worker_main(spec: WorkerSpec) -> None:
                 continue
             next_status += spec.status_interval
             try:
-                spec.events.send(("status", spec.index, status()))
+                spec.events.send(("status", spec.index, [camera.status() for camera in cameras]))
             except OSError:  # the parent is gone or dropped this pipe: nobody to work for
                 break
-            if not any(thread.is_alive() for thread in threads):
+            if not any(camera.running for camera in cameras):
                 ended = True  # every camera ended or failed
                 break
     finally:
         local_stop.set()
-        for runner in runners:
-            runner.source.stop()
-        for thread in threads:
-            thread.join(5)
-        failures = [r.failure for r in runners if r.failure]
+        for camera in cameras:
+            camera.stop(5)
+        failures = [f"{camera.camera_id}: {camera.failure}" for camera in cameras if camera.failure]
         with contextlib.suppress(OSError):  # the parent may be gone
-            spec.events.send(("status", spec.index, status()))
+            spec.events.send(("status", spec.index, [camera.status() for camera in cameras]))
             spec.events.send(("done", spec.index, (failures, ended)))
         if server is not None:
             server.stop()
         for ring in rings.values():
             ring.close()
-        progress.close()
+        store.close()
         spec.events.close()

@@ -1,34 +1,27 @@
 """Cameras on a Ray cluster, each a restartable actor that resumes from its checkpoint.
 
-``CheckpointedCamera`` (no Ray needed) reads one camera and hands every picture to a hook exactly once
-per fragment boundary checkpoint; ``RayFleet`` places one such camera per Ray actor across a cluster
-(``pip install "kvs-parser-py[ray]"``). See docs/ray.md.
+``RayFleet`` places one ``kvs_parser.camera.Camera`` (the unit every host runs) per Ray actor across a
+cluster (``pip install "kvs-parser-py[ray]"``). See docs/ray.md.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._checkpointed_camera import CameraProgress, CameraSupersededError, CheckpointedCamera, Hook, HookError
-
 __all__ = [
-    "CameraProgress",
-    "CameraSupersededError",
-    "CheckpointedCamera",
+    "CameraActor",
     "FleetChange",
     "FleetMetricsCollector",
-    "Hook",
-    "HookError",
     "RayFleet",
     "camera_resources",
 ]
 
 _NEED_RAY = {"RayFleet": "_fleet", "FleetChange": "_fleet", "camera_resources": "_fleet",
-             "FleetMetricsCollector": "_metrics_collector"}
+             "FleetMetricsCollector": "_metrics_collector", "CameraActor": "_actor"}
 
 
 def __getattr__(name: str) -> Any:
-    module = _NEED_RAY.get(name)  # imports ray only when asked for: CheckpointedCamera runs without it
+    module = _NEED_RAY.get(name)  # imports ray only when asked for
     if module is None:
         raise AttributeError(name)
     import importlib

@@ -1,10 +1,10 @@
-"""CameraActor: one CheckpointedCamera inside a Ray actor process, started by the constructor.
+"""CameraActor: one Camera (the unit every host runs) inside a Ray actor process, started by the constructor.
 
 Ray re-runs the constructor when it restarts the actor (after a crash, or on another node after a node
-died), so a restarted actor simply resumes from the camera's checkpoint. Failures that a restart may cure
-(the hook raised, reconnects exhausted, anything unexpected) end the process so that Ray restarts it;
-those that can never succeed (no such stream, not authorised, superseded) keep the actor up, reporting
-the error, instead of restarting in a loop.
+died), so a restarted actor resumes from the camera's checkpoint. Failures a restart may cure (reconnects
+exhausted, anything unexpected) end the process so that Ray restarts it; those that can never succeed (no
+such stream, not authorised, superseded, a corrupt checkpoint) and a hook stopped by ``--on-hook-error
+stop`` keep the actor up, reporting the error, as every other host does, instead of restarting in a loop.
 """
 
 from __future__ import annotations
@@ -13,45 +13,39 @@ import logging
 import os
 import threading
 import time
-from dataclasses import asdict
-from typing import Any, Optional, Union
+from typing import Optional
 
 from prometheus_client import CollectorRegistry, generate_latest
 
+from ..camera import Camera, CameraStatus, HookSpec, hook_runner
 from ..checkpoint import open_store
 from ..checkpoint._metrics import CheckpointMetrics
 from ..config import AppConfig, CameraConfig
-from ..getmedia import InvalidArgumentError, NotAuthorizedError, StreamNotFoundError
+from ..errors import NonRetryableError
 from ..metrics import KVSMetrics
-from ._checkpointed_camera import CameraSupersededError, CheckpointedCamera, Hook
 
 log = logging.getLogger(__name__)
-
-# Errors no restart can cure: the actor stays up and reports them.
-PERMANENT_ERRORS = (StreamNotFoundError, NotAuthorizedError, InvalidArgumentError, CameraSupersededError)
-
-
-def resolve_hook(hook: Union[str, Hook, None]) -> Optional[Hook]:
-    if isinstance(hook, str):
-        from ..commands.run import load_hook  # `module:function`, imported on the node
-
-        return load_hook(hook)
-    return hook
 
 
 class CameraActor:
     """Made remote by ``RayFleet`` (``ray.remote(CameraActor).options(...)``); usable in-process too."""
 
-    def __init__(self, app: AppConfig, camera: CameraConfig, hook: Union[str, Hook, None], store_url: str,
-                 exit_on_failure: bool = True) -> None:
+    def __init__(self, app: AppConfig, camera: CameraConfig, hook: HookSpec, store_url: str,
+                 on_hook_error: str = "stop", exit_on_failure: bool = True) -> None:
         self.started_ms = time.time() * 1000  # when Ray (re)created this actor
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         self.camera_id = camera.id
         self.registry = CollectorRegistry()
+        metrics = KVSMetrics(self.registry)
         self.store = open_store(store_url)
-        self.camera = CheckpointedCamera.from_config(
-            app, camera, store=self.store, hook=resolve_hook(hook), metrics=KVSMetrics(self.registry),
-            checkpoint_metrics=CheckpointMetrics(self.registry))
+        try:
+            self.camera = Camera.from_config(app, camera, hook=hook_runner(hook, on_hook_error, metrics),
+                                             metrics=metrics, checkpoint=self.store,
+                                             checkpoint_metrics=CheckpointMetrics(self.registry),
+                                             where=f"node {_node_id() or '-'} pid {os.getpid()}")
+        except BaseException:
+            self.store.close()
+            raise
         self._exit_on_failure = exit_on_failure
         self._stopped = threading.Event()
         self.camera.start()
@@ -59,21 +53,23 @@ class CameraActor:
 
     def _watch(self) -> None:
         self.camera.join()
-        error = self.camera.error
-        if self._stopped.is_set() or error is None or isinstance(error, PERMANENT_ERRORS):
+        error = self.camera.source.error
+        if self._stopped.is_set() or self.camera.failure is None or isinstance(error, NonRetryableError):
+            return
+        if error is None:  # the hook stopped the camera (--on-hook-error stop): reported, not restarted
             return
         if self._exit_on_failure:
-            log.error("camera %s failed (%s: %s); exiting so that Ray restarts it from its checkpoint",
-                      self.camera_id, type(error).__name__, error)
+            log.error("camera %s failed (%s); exiting so that Ray restarts it from its checkpoint",
+                      self.camera_id, self.camera.failure)
             logging.shutdown()
             os._exit(1)
 
-    def progress(self) -> dict[str, Any]:
-        progress = asdict(self.camera.progress())
-        progress["pid"] = os.getpid()
-        progress["node_id"] = _node_id()
-        progress["actor_started_ms"] = self.started_ms
-        return progress
+    def status(self) -> CameraStatus:
+        return self.camera.status()
+
+    def ping(self) -> Optional[str]:
+        """Answers once the constructor has run (RayFleet tells a camera that cannot start by this)."""
+        return self.camera_id
 
     def metrics_text(self) -> str:
         return generate_latest(self.registry).decode()
@@ -84,10 +80,14 @@ class CameraActor:
         self.store.close()
 
 
+
+
 def _node_id() -> Optional[str]:
     try:
         import ray
 
-        return str(ray.get_runtime_context().get_node_id())
+        return str(ray.get_runtime_context().get_node_id())[:12]
     except Exception:  # outside Ray (in-process use)
         return None
+
+

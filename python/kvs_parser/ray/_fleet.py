@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional
 
 from .._extras import missing_extra
 
@@ -19,9 +19,12 @@ try:
 except ImportError as error:
     raise missing_extra("ray", error) from error
 
+from prometheus_client import CollectorRegistry
+
+from .._redact import redact
+from ..camera import CameraState, CameraStatus, HookSpec
 from ..config import AppConfig, CameraConfig
 from ._actor import CameraActor
-from ._checkpointed_camera import Hook
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +64,9 @@ class RayFleet:
     >>> fleet.stop()
 
     ``hook``: ``module:function`` imported on each node, or a picklable callable ``(camera_id, frame)``;
-    it runs inside the camera's actor. ``address``: the Ray cluster (None: ``ray.init()``'s own choice,
-    "auto" an existing cluster); Ray is not initialised again if it already is.
+    it runs inside the camera's actor under ``on_hook_error``. ``address``: the Ray cluster (None:
+    ``ray.init()``'s own choice, "auto" an existing cluster); Ray is not initialised again if it already is.
+    ``registry`` serves every camera's metrics (a FleetMetricsCollector is registered on it).
     """
 
     def __init__(
@@ -70,21 +74,30 @@ class RayFleet:
         config: AppConfig,
         *,
         checkpoint_url: str,
-        hook: Union[str, Hook, None] = None,
+        hook: HookSpec = None,
+        on_hook_error: str = "stop",
         address: Optional[str] = None,
         cpus_per_camera: float = 0.5,
         gpus_per_camera: float = 0.25,
         max_restarts: int = -1,
         namespace: str = NAMESPACE,
         init_options: Optional[Dict[str, Any]] = None,
+        config_source: Optional[Callable[[], Optional[AppConfig]]] = None,
     ) -> None:
         self.config = config
-        self.checkpoint_url, self.hook, self.address = checkpoint_url, hook, address
+        self.checkpoint_url, self.hook, self.on_hook_error, self.address = checkpoint_url, hook, on_hook_error, address
         self.cpus_per_camera, self.gpus_per_camera = cpus_per_camera, gpus_per_camera
         self.max_restarts, self.namespace = max_restarts, namespace
         self._init_options = init_options or {}
+        self._config_source = config_source  # tick() applies what it returns (an edited cameras.yaml)
         self._actors: Dict[str, Any] = {}
         self._specs: Dict[str, Dict[str, Any]] = {}
+        self._resources: Dict[str, Dict[str, float]] = {}
+        self._dead: Dict[str, str] = {}  # camera id -> why its actor cannot run (its constructor raised)
+        from ._metrics_collector import FleetMetricsCollector
+
+        self.registry = CollectorRegistry()
+        self.registry.register(FleetMetricsCollector(self))
 
     # -- lifecycle --
     def start(self) -> RayFleet:
@@ -99,13 +112,17 @@ class RayFleet:
         actor_class = ray.remote(CameraActor).options(
             name=f"camera:{camera.id}", namespace=self.namespace, max_restarts=self.max_restarts,
             max_task_retries=0, scheduling_strategy="SPREAD", **resources)
-        self._actors[camera.id] = actor_class.remote(app, camera, self.hook, self.checkpoint_url)
+        self._actors[camera.id] = actor_class.remote(app, camera, self.hook, self.checkpoint_url, self.on_hook_error)
         self._specs[camera.id] = camera_spec(app, camera)
+        self._resources[camera.id] = resources
+        self._dead.pop(camera.id, None)
         log.info("camera %s placed (%s)", camera.id, resources)
 
     def _remove(self, camera_id: str, timeout: float = 10.0) -> None:
         actor = self._actors.pop(camera_id)
         self._specs.pop(camera_id, None)
+        self._resources.pop(camera_id, None)
+        self._dead.pop(camera_id, None)
         try:
             ray.get(actor.stop.remote(), timeout=timeout)
         except Exception as error:  # dead, restarting or slow: it is killed below either way
@@ -131,6 +148,14 @@ class RayFleet:
         self.config = config
         return change
 
+    def tick(self) -> Optional[str]:
+        """Applies a new config from `config_source`, if it has one; says what moved."""
+        new_config = None if self._config_source is None else self._config_source()
+        if new_config is None:
+            return None
+        change = self.apply(new_config)
+        return f"config changed: added {change.added}, removed {change.removed}, replaced {change.replaced}"
+
     def stop(self, timeout: float = 10.0) -> None:
         for camera_id in list(self._actors):
             self._remove(camera_id, timeout)
@@ -150,22 +175,77 @@ class RayFleet:
         return self._actors[camera_id]
 
     def _gather(self, method: str, timeout: float) -> Dict[str, Any]:
-        """`method` of every actor; cameras that do not answer within `timeout` (restarting) are left out."""
-        pending = {getattr(actor, method).remote(): camera_id for camera_id, actor in self._actors.items()}
-        ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=timeout)
+        """`method` of every actor; cameras that do not answer within `timeout` (restarting) are left out.
+        An actor whose constructor raised is remembered with the cause, in one line."""
+        pending = {getattr(actor, method).remote(): camera_id for camera_id, actor in self._actors.items()
+                   if camera_id not in self._dead}
+        ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=timeout) if pending else ([], [])
         answers: Dict[str, Any] = {}
         for ref in ready:
             try:
                 answers[pending[ref]] = ray.get(ref)
+            except ray.exceptions.RayActorError as error:
+                if _creation_failed(error):
+                    self._dead[pending[ref]] = _cause(error)
+                log.debug("camera %s: %s failed: %s", pending[ref], method, error)
             except Exception as error:  # the actor died while answering
                 log.debug("camera %s: %s failed: %s", pending[ref], method, error)
         return answers
 
-    def progress(self, timeout: float = 5.0) -> Dict[str, Optional[Dict[str, Any]]]:
-        """Each camera's CameraProgress (as a dict, plus pid and node_id); None for one not answering."""
-        answers = self._gather("progress", timeout)
-        return {camera_id: answers.get(camera_id) for camera_id in self._actors}
+    def statuses(self, timeout: float = 2.0) -> List[CameraStatus]:
+        """Each camera's status; one whose actor cannot start shows why (FAILED), one no node can place yet
+        what it waits for (PENDING), one restarting or on a lost node NOT_ANSWERING."""
+        answers = self._gather("status", timeout)
+        free = _free_resources()
+        out = []
+        for camera_id in self._actors:
+            status = answers.get(camera_id)
+            if status is None:
+                status = self._silent(camera_id, free)
+            out.append(status)
+        return out
+
+    def _silent(self, camera_id: str, free: Dict[str, float]) -> CameraStatus:
+        if camera_id in self._dead:
+            return CameraStatus(camera_id, CameraState.FAILED, error=f"its actor cannot start: {self._dead[camera_id]}")
+        needs = self._resources.get(camera_id, {})
+        cpus, gpus = needs.get("num_cpus", 0.0), needs.get("num_gpus", 0.0)
+        if free.get("CPU", 0.0) < cpus or free.get("GPU", 0.0) < gpus:
+            wanted = f"{cpus:g} CPU" + (f" and {gpus:g} GPU" if gpus else "")
+            return CameraStatus(camera_id, CameraState.PENDING,
+                                error=f"pending: needs {wanted}, {free.get('CPU', 0.0):g} CPU free")
+        return CameraStatus(camera_id, CameraState.NOT_ANSWERING,
+                            error="not answering: restarting, or its node is down")
+
+    @property
+    def running(self) -> bool:
+        """False once no camera can run any more (each failed for good or ended)."""
+        return any(camera_id not in self._dead for camera_id in self._actors)
+
+    def failures(self) -> List[str]:
+        return [f"{camera_id}: its actor cannot start: {cause}" for camera_id, cause in self._dead.items()]
 
     def metrics_texts(self, timeout: float = 2.0) -> Dict[str, str]:
         """Each answering camera's Prometheus exposition text."""
         return self._gather("metrics_text", timeout)
+
+
+def _creation_failed(error: Exception) -> bool:
+    return "creation task" in str(error)
+
+
+def _cause(error: Exception) -> str:
+    """The constructor's exception in one line, from the error Ray raises for a dead actor."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    raised = [line for line in lines if not line.startswith(("File ", "Traceback", "^", "~"))
+              and (":" in line and line.split(":", 1)[0].replace(".", "").isidentifier())
+              and line.split(":", 1)[0].endswith(("Error", "Exception"))]
+    return redact(raised[-1] if raised else lines[-1] if lines else type(error).__name__)
+
+
+def _free_resources() -> Dict[str, float]:
+    try:
+        free: Dict[str, Any] = ray.available_resources()  # type: ignore[no-untyped-call]
+        return {name: float(value) for name, value in free.items()}
+    except Exception:  # not connected: nothing can be placed
+        return {}

@@ -8,6 +8,7 @@ fallback) share one interface: ``start()``/``stop()``/``with``, ``read_frame() -
 from __future__ import annotations
 
 from ._base import FrameSource
+from ._delivery import Delivery
 from ._errors import FrameTimeout, SourceEnded, SourceError, SourceNotStarted
 from ._factory import source_from_config
 from ._frame import SourceCounters, SourceFrame, SourceMetrics
@@ -16,6 +17,7 @@ from ._hls import KVSHLSFrameSource
 from ._timing import ProducerClock, frame_producer_time_ms
 
 __all__ = [
+    "Delivery",
     "FrameSource",
     "FrameTimeout",
     "KVSGetMediaFrameSource",

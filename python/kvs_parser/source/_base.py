@@ -15,13 +15,19 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Tuple, Union
 from .._recorders import LatencyRecorder, RateMeter
 from .._redact import redact
 from ..decode import DecodedPicture
+from ..errors import NonRetryableError
 from ..queue import Empty, FrameQueue, QueueClosed, QueuePolicy
+from ._delivery import Delivery, queue_behaviour
 from ._errors import FrameTimeout, SourceEnded, SourceNotStarted
+from ._fragments import FragmentEnd
 from ._frame import SourceCounters, SourceFrame, SourceMetrics
 from ._timing import now_ms
 
 if TYPE_CHECKING:  # prometheus_client is the [app] extra: a source without metrics does not need it
+    from ..checkpoint import CheckpointKeeper
     from ..metrics import CameraMetrics, KVSMetrics
+
+_Item = Union[SourceFrame, FragmentEnd]
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +52,22 @@ class FrameSource:
         metrics: Optional[KVSMetrics] = None,
         latency_window: int = 1000,
         stop_timeout: float = 10.0,
+        delivery: Union[Delivery, str, None] = None,
     ) -> None:
         self.camera_id = camera_id
-        self._queue: FrameQueue[SourceFrame] = FrameQueue(queue_max_size, queue_policy, queue_timeout)
+        policy, self._put_waits = queue_behaviour(delivery, queue_policy)
+        self.delivery = Delivery.COMPLETE if self._put_waits else Delivery.LIVE
+        self._queue: FrameQueue[_Item] = FrameQueue(queue_max_size, policy, queue_timeout,
+                                                    keep=lambda item: isinstance(item, FragmentEnd))
         self._prom: Optional[CameraMetrics] = metrics.camera(camera_id) if metrics is not None else None
         self._latency = LatencyRecorder(capacity=latency_window)
         self._rate = RateMeter(window_seconds=2.0)
         self._frames_read = 0
+        self._frames_redelivered = 0
+        self._keeper: Optional[CheckpointKeeper] = None  # set by a checkpointed subclass
+        self._in_flight: Optional[str] = None  # the fragment whose pictures read() is handing out
+        self.resumed_after: Optional[str] = None  # the checkpointed fragment this run started after
+        self.last_frame_ms: Optional[float] = None  # wall clock of the last picture read()
         self._counters = SourceCounters()
         self._published = (SourceCounters(), 0)  # what Prometheus has seen: counters, queue drops
         self._lock = threading.Lock()
@@ -68,7 +83,8 @@ class FrameSource:
     def _interrupt(self) -> None:
         """Wake the reader thread if it is blocked (called by stop() from another thread)."""
 
-    def _emit(self, picture: DecodedPicture, producer_time_ms: Optional[int]) -> bool:
+    def _emit(self, picture: DecodedPicture, producer_time_ms: Optional[int], frame_index: Optional[int] = None,
+              redelivered: bool = False) -> bool:
         """Queue one picture; False once the source is stopping (the reader should return)."""
         # pts_ms is on the producer's clock for every source (see SourceFrame); the container's own
         # timeline stays in media_time_ms.
@@ -79,10 +95,21 @@ class FrameSource:
             is_keyframe=picture.is_keyframe,
             track_number=picture.track_number, producer_time_ms=producer_time_ms,
             producer_timestamp_ms=picture.producer_timestamp_ms, server_timestamp_ms=picture.server_timestamp_ms,
-            fragment_number=picture.fragment_number, decoded_time_ms=now_ms(),
+            fragment_number=picture.fragment_number, decoded_time_ms=now_ms(), frame_index=frame_index,
+            redelivered=redelivered,
         )
+        return self._put(frame)
+
+    def _emit_fragment_end(self, end: FragmentEnd) -> bool:
+        """Behind the fragment's last picture: read() records the fragment as delivered when it gets here."""
+        return self._keeper is None or self._put(end)
+
+    def _put(self, item: _Item) -> bool:
         try:
-            self._queue.put(frame)
+            if self._put_waits:
+                self._queue.put(item, timeout=None)
+            else:
+                self._queue.put(item)
         except QueueClosed:
             return False
         return not self._stopping.is_set()
@@ -149,6 +176,12 @@ class FrameSource:
             log.warning("camera %s: reader thread did not stop in time", self.camera_id)
 
     @property
+    def checkpointed_fragment(self) -> Optional[str]:
+        """The last fragment recorded as completely delivered (checkpointed sources), else None."""
+        keeper = self._keeper
+        return None if keeper is None else keeper.last_fragment
+
+    @property
     def running(self) -> bool:
         thread = self._thread
         return thread is not None and thread.is_alive()
@@ -165,22 +198,27 @@ class FrameSource:
         that ended the stream (StreamNotFoundError, RetriesExhaustedError, ...)."""
         if self._thread is None:
             raise SourceNotStarted("call start() (or use a with block) before read()")
-        frame: Optional[SourceFrame]
-        try:
-            frame = self._queue.get() if isinstance(timeout, _Default) else self._queue.get(timeout)
-        except Empty:
-            raise FrameTimeout(f"camera {self.camera_id}: no frame within the timeout") from None
-        except QueueClosed:
-            frame = None
-        if frame is None:  # raised outside the except block: the error keeps its own cause chain
-            if self.error is not None:
-                raise self.error
-            raise SourceEnded(f"camera {self.camera_id}: the source has ended")
+        item: Optional[_Item] = None
+        while not isinstance(item, SourceFrame):
+            try:
+                item = self._queue.get() if isinstance(timeout, _Default) else self._queue.get(timeout)
+            except Empty:
+                raise FrameTimeout(f"camera {self.camera_id}: no frame within the timeout") from None
+            except QueueClosed:
+                item = None
+            if item is None:  # raised outside the except block: the error keeps its own cause chain
+                if self.error is not None:
+                    raise self.error
+                raise SourceEnded(f"camera {self.camera_id}: the source has ended")
+            self._record(item)
+        frame = item
         received = now_ms()
         latency = None if frame.producer_time_ms is None else received - frame.producer_time_ms
         self._rate.mark()
+        self.last_frame_ms = received
         with self._lock:
             self._frames_read += 1
+            self._frames_redelivered += frame.redelivered
         if latency is not None:
             self._latency.record(latency)
         if self._prom is not None:
@@ -192,6 +230,24 @@ class FrameSource:
             # place saves a dataclasses.replace() per frame (~4x the cost of building the frame).
             object.__setattr__(frame, "latency_ms", latency)
         return frame
+
+    def _record(self, item: _Item) -> None:
+        """Writes the checkpoint as read() hands items out: a fragment is in flight from its first picture,
+        complete once the consumer asks past its end. A lost lease or a corrupt record ends the source."""
+        keeper = self._keeper
+        if keeper is None:
+            return
+        try:
+            if isinstance(item, FragmentEnd):
+                keeper.complete(item.fragment_number, item.continuation_token, item.producer_time_ms)
+            elif item.fragment_number is not None and item.fragment_number != self._in_flight:
+                self._in_flight = item.fragment_number
+                keeper.in_flight(item.fragment_number, item.producer_timestamp_ms)
+        except NonRetryableError as error:
+            self.error = error
+            log.error("camera %s: %s", self.camera_id, redact(str(error)))
+            self.stop(timeout=0)
+            raise
 
     def read_frame(self, timeout: Optional[float] = None) -> Tuple[bool, Any]:
         """OpenCV ``VideoCapture.read()`` style: (True, image), or (False, None) only once the stream has
@@ -220,7 +276,8 @@ class FrameSource:
         stats = self._queue.stats
         return SourceMetrics(
             camera_id=self.camera_id, latency_ms=self._latency.summary(), fps=self._rate.rate(),
-            frames_read=frames_read, frames_dropped=stats.dropped, frames_sampled_out=counters.frames_sampled_out,
+            frames_read=frames_read, frames_redelivered=self._frames_redelivered, frames_dropped=stats.dropped,
+            frames_sampled_out=counters.frames_sampled_out,
             frames_stale=counters.frames_stale, decode_errors=counters.decode_errors,
             parse_errors=counters.parse_errors, connection_resets=counters.connection_resets,
             bytes=counters.bytes, millis_behind_now=counters.millis_behind_now, queue_size=stats.size,

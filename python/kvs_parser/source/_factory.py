@@ -12,6 +12,8 @@ from ._hls import KVSHLSFrameSource
 from ._options import retry_policy
 
 if TYPE_CHECKING:  # cameras.yaml and metrics are the [app] extra, imported when a config is used
+    from ..checkpoint import CheckpointStore
+    from ..checkpoint._metrics import CheckpointMetrics
     from ..config import AppConfig, CameraConfig
     from ..metrics import KVSMetrics
 
@@ -28,8 +30,10 @@ def session_for(endpoint_url: Optional[str], region: Optional[str], session: Any
 
 def source_from_config(
     app: AppConfig, camera: CameraConfig, *, metrics: Optional[KVSMetrics] = None, session: Any = None,
+    checkpoint: Optional[CheckpointStore] = None, checkpoint_metrics: Optional[CheckpointMetrics] = None,
 ) -> FrameSource:
-    """A started-when-you-say source for `camera`, with the file's region, endpoint and output merged in."""
+    """A started-when-you-say source for `camera`, with the file's region, endpoint and output merged in;
+    with `checkpoint`, it resumes from and records to that store (GetMedia playback only)."""
     from ..config import PlaybackMode
 
     output = app.output_for(camera)
@@ -47,10 +51,14 @@ def source_from_config(
                            unbounded=getmedia.max_reconnect_attempts is None),
     )
     if playback.mode is PlaybackMode.HLS:
+        if checkpoint is not None:
+            raise ValueError(f"camera {camera.id}: a checkpoint needs GetMedia playback (HLS has no fragment "
+                             "numbers to resume from)")
         if output.decode_backend != "pyav":
             log.warning("camera %s: HLS decodes with PyAV; decode_backend %r is ignored", camera.id,
                         output.decode_backend)
         return KVSHLSFrameSource(camera.id, **common)
     return KVSGetMediaFrameSource(camera.id, **common, backend=output.decode_backend,
                                   max_fragment_age_seconds=getmedia.max_fragment_age_seconds,
-                                  chunk_size=getmedia.chunk_size)
+                                  chunk_size=getmedia.chunk_size, delivery=getmedia.delivery, checkpoint=checkpoint,
+                                  checkpoint_metrics=checkpoint_metrics)

@@ -22,9 +22,9 @@ class SourceFrame:
     ``server_timestamp_ms``: the fragment's, as KVS tags them. ``latency_ms``: the wall clock at read()
     minus ``producer_time_ms``. Producer times and latency are None when the stream carries none.
 
-    ``frame_index`` (position of the picture in its fragment, from 0) and ``redelivered`` are set by
-    checkpointed delivery (``kvs_parser.ray``): ``redelivered`` marks a picture of the fragment that was in
-    flight when the camera last stopped, which may have reached the hook before.
+    ``frame_index``: the position in its fragment (from 0) of the frame the picture was decoded from, the
+    same whatever sampling kept (GetMedia). ``redelivered`` marks a picture of the fragment that was in
+    flight when a checkpointed camera last stopped, which may have been delivered before.
     """
 
     camera_id: str
@@ -78,7 +78,7 @@ class SourceMetrics:
     latency_ms: LatencySummary
     fps: float
     frames_read: int
-    frames_dropped: int  # by a full queue
+    frames_dropped: int  # by a full queue (live delivery)
     frames_sampled_out: int
     frames_stale: int
     decode_errors: int
@@ -89,6 +89,7 @@ class SourceMetrics:
     queue_size: int
     running: bool
     error: Optional[str]
+    frames_redelivered: int = 0  # of the fragment in flight at the last stop (checkpointed sources)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

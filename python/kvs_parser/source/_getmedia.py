@@ -5,14 +5,18 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Optional, Union
 
+from ..checkpoint import CheckpointKeeper, CheckpointStore, ResumePlan
 from ..decode import BackendRegistry, DecodedPicture, DecodeOptions, FrameDecoder
 from ..getmedia import GetMediaClient, GetMediaStream, RetryPolicy, resolve_aws
 from ..queue import QueuePolicy
 from ._base import FrameSource
+from ._delivery import Delivery
+from ._fragments import FragmentEnd, FragmentGate, FramePositions
 from ._options import StartSpec, as_start_selector, merge_decode_options
-from ._timing import ProducerClock, now_ms
+from ._timing import ProducerClock
 
 if TYPE_CHECKING:
+    from ..checkpoint._metrics import CheckpointMetrics
     from ..metrics import KVSMetrics
 
 PUBLISH_INTERVAL = 0.25  # seconds between counter updates from the reader thread
@@ -33,6 +37,14 @@ class KVSGetMediaFrameSource(FrameSource):
     ``keep_polling=False`` ends a followed stream after ``retry.max_attempts`` responses with no new data.
     ``read_timeout`` bounds the wait for response headers and for each read; ``silence_timeout`` the
     silence of a live connection before it is resumed (None: 3 fragment durations, 2 s to read_timeout).
+
+    ``delivery``: ``live`` (a full queue drops its oldest picture) or ``complete`` (a full queue stops the
+    reading: back-pressure, nothing dropped); without it ``queue_policy`` applies. ``checkpoint``: a
+    CheckpointStore (``kvs_parser.checkpoint.open_store(url)``): the source takes the camera's lease,
+    starts after the last fragment completely read before (the start selector applies only without a
+    checkpoint), and records each fragment as read() hands it out; pictures of the fragment in flight at
+    the last stop come again marked ``redelivered``. A runner that lost the lease ends with
+    ``CameraSupersededError``.
     """
 
     def __init__(
@@ -66,9 +78,17 @@ class KVSGetMediaFrameSource(FrameSource):
         read_timeout: float = 10.0,
         silence_timeout: Optional[float] = None,
         keep_polling: bool = True,
+        delivery: Union[Delivery, str, None] = None,
+        checkpoint: Optional[CheckpointStore] = None,
+        checkpoint_owner: Optional[str] = None,
+        checkpoint_metrics: Optional[CheckpointMetrics] = None,
     ) -> None:
         super().__init__(camera_id, queue_max_size=queue_max_size, queue_policy=queue_policy,
-                         queue_timeout=queue_timeout, metrics=metrics)
+                         queue_timeout=queue_timeout, metrics=metrics, delivery=delivery)
+        if checkpoint is not None:
+            self._keeper = CheckpointKeeper(
+                checkpoint, camera_id, owner=checkpoint_owner, stopping=self._stopping,
+                metrics=None if checkpoint_metrics is None else checkpoint_metrics.camera(camera_id))
         if bool(stream_name) == bool(stream_arn):
             raise ValueError("give exactly one of stream_name and stream_arn")
         self.stream_name, self.stream_arn, self.region = stream_name, stream_arn, region
@@ -96,21 +116,41 @@ class KVSGetMediaFrameSource(FrameSource):
             stream.stop(timeout=0)  # cuts the blocked read or request; our own thread is joined by stop()
 
     def _produce(self) -> None:
+        plan = ResumePlan(self.start_selector)
+        if self._keeper is not None:
+            begun = self._keeper.begin(self.start_selector)
+            if begun is None:  # stopped while the store was unreachable
+                return
+            plan = begun
+        self.resumed_after = plan.resumed_after
         decoder = FrameDecoder(self.decode_options, self._backend, self._registry)
         clock = ProducerClock()
-        stale = _StaleFragments(self._max_age_ms)
+        gate = FragmentGate(plan, self._max_age_ms)
+        positions = FramePositions()
 
         def emit_all(pictures: list[DecodedPicture]) -> None:
             for picture in pictures:
-                self._emit(picture, clock.producer_time_ms(picture))
+                number = picture.fragment_number
+                self._emit(picture, clock.producer_time_ms(picture), positions.take(picture),
+                           number is not None and number == plan.redeliver)
+
+        def fragment_end(fragment: Any) -> None:
+            """Every picture of the fragment goes out before its end (fragments open with a keyframe)."""
+            number = fragment.fragment_number
+            if number is None or gate.plan.already_delivered(number):
+                return
+            emit_all(decoder.flush())
+            gate.completed(number)
+            self._emit_fragment_end(FragmentEnd(number, fragment.continuation_token,
+                                                fragment.producer_timestamp_ms))
 
         client = GetMediaClient(self._session, region_name=self.region, endpoint_url=self._endpoint_url,
                                 connect_timeout=self._timeouts[0], read_timeout=self._timeouts[1],
                                 retry=self._retry)
         try:
-            stream = client.stream(self.stream_name, stream_arn=self.stream_arn, start=self.start_selector,
+            stream = client.stream(self.stream_name, stream_arn=self.stream_arn, start=plan.start,
                                    on_tracks=lambda tracks: emit_all(decoder.update_tracks(tracks)),
-                                   read_size=self._chunk_size, follow=self._follow,
+                                   on_fragment=fragment_end, read_size=self._chunk_size, follow=self._follow,
                                    keep_polling=self._keep_polling, silence_timeout=self._silence_timeout)
             with self._lock:
                 self._stream = stream
@@ -118,48 +158,29 @@ class KVSGetMediaFrameSource(FrameSource):
                 return
             next_publish = time.monotonic() + PUBLISH_INTERVAL
             for frame in stream.frames():
-                if stale.skip(frame):
+                if gate.skip(frame):
                     continue
                 clock.note(frame)
+                positions.note(frame)
                 emit_all(decoder.decode(frame))
                 if self._stopping.is_set():
                     break
                 if time.monotonic() >= next_publish:
                     next_publish = time.monotonic() + PUBLISH_INTERVAL
-                    self._publish_from(stream, decoder, stale)
+                    self._publish_from(stream, decoder, gate)
             if not self._stopping.is_set():
                 emit_all(decoder.flush())  # the end of the data: pictures the decoder still holds
         finally:
             with self._lock:
                 started = self._stream
             if started is not None:  # also when the stream failed: its resets count
-                self._publish_from(started, decoder, stale)
+                self._publish_from(started, decoder, gate)
             decoder.close()
             client.close()
 
-    def _publish_from(self, stream: GetMediaStream, decoder: FrameDecoder, stale: _StaleFragments) -> None:
+    def _publish_from(self, stream: GetMediaStream, decoder: FrameDecoder, gate: FragmentGate) -> None:
         counters, stats = stream.counters, decoder.stats
         self._set_counters(bytes=counters.bytes, parse_errors=counters.parse_errors,
                            decode_errors=stats.decode_errors, connection_resets=counters.resets,
-                           frames_sampled_out=stats.frames_sampled_out, frames_stale=stale.frames,
+                           frames_sampled_out=stats.frames_sampled_out, frames_stale=gate.stale_frames,
                            millis_behind_now=counters.millis_behind_now)
-
-
-class _StaleFragments:
-    """Decides once per fragment (at its first frame) whether it is too old to deliver."""
-
-    def __init__(self, max_age_ms: Optional[float]) -> None:
-        self.max_age_ms = max_age_ms
-        self.frames = 0
-        self._fragment: Optional[str] = None
-        self._skipping = False
-
-    def skip(self, frame: Any) -> bool:
-        if self.max_age_ms is None:
-            return False
-        if frame.fragment_number != self._fragment:
-            self._fragment = frame.fragment_number
-            produced = frame.producer_timestamp_ms
-            self._skipping = produced is not None and now_ms() - produced > self.max_age_ms
-        self.frames += self._skipping
-        return self._skipping

@@ -1,8 +1,9 @@
-"""`kvs-parser run --hook`: loading the per-frame function, and what happens when it raises.
+"""The per-frame hook: loading it from ``module:function``, and what happens when it raises, in every host.
 
-A hook that raises is reported at once (a stderr line, the camera's status line, the
+A hook that raises is reported at once (a log line, the camera's status, the
 ``kvs_getmedia_hook_errors_total`` metric) and then the policy applies: ``stop`` stops that camera (its
-reader too, so nothing keeps decoding for nobody), ``continue`` logs and goes on with the next frame.
+reader too, so nothing keeps decoding for nobody), ``continue`` logs and goes on with the next frame. A hook
+that raises ``StopCamera`` stops its camera whatever the policy.
 """
 
 from __future__ import annotations
@@ -15,15 +16,22 @@ import threading
 import time
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Dict, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Union
 
-from ..metrics import KVSMetrics
+from .._redact import redact
+
+if TYPE_CHECKING:  # prometheus_client is the [app] extra
+    from ..metrics import KVSMetrics
 
 log = logging.getLogger("kvs_parser.run")
 
 Hook = Callable[[str, Any], Any]
 
 REPEAT_REPORT_SECONDS = 5.0  # under `continue`, at most one line per camera this often
+
+
+class StopCamera(Exception):
+    """Raised by a hook to stop its camera (the others go on); the message says why."""
 
 
 class HookErrorPolicy(str, Enum):
@@ -74,12 +82,12 @@ class HookRunner:
             return self._failed(camera_id, error)
 
     def _failed(self, camera_id: str, error: Exception) -> bool:
-        stop = self.policy is HookErrorPolicy.STOP
+        stop = self.policy is HookErrorPolicy.STOP or isinstance(error, StopCamera)
         now = time.monotonic()
         with self._lock:
             state = self._states.setdefault(camera_id, _CameraHookState())
             state.errors += 1
-            state.last = f"{type(error).__name__}: {error}"
+            state.last = f"{type(error).__name__}: {redact(str(error))}"
             state.stopped = stop
             report = stop or now - state.reported_at >= REPEAT_REPORT_SECONDS
             if report:
@@ -90,7 +98,7 @@ class HookRunner:
         if report:
             then = ("camera stopped (--on-hook-error continue logs and goes on)" if stop
                     else f"continuing ({errors} hook error(s) so far)")
-            log.error("camera %s: hook %s raised %s: %s; %s", camera_id, self.spec, type(error).__name__, error, then)
+            log.error("camera %s: hook %s raised %s; %s", camera_id, self.spec, state.last, then)
         return not stop
 
     def failure(self, camera_id: str) -> Optional[str]:
@@ -98,6 +106,11 @@ class HookRunner:
         with self._lock:
             state = self._states.get(camera_id)
             return None if state is None or not state.stopped else f"hook raised {state.last}"
+
+    def errors(self, camera_id: str) -> int:
+        with self._lock:
+            state = self._states.get(camera_id)
+            return 0 if state is None else state.errors
 
     def status(self, camera_id: str) -> str:
         """A suffix for the camera's status line: empty while the hook never raised."""
@@ -108,3 +121,16 @@ class HookRunner:
             if state.stopped:
                 return f"  STOPPED: hook raised {state.last}"
             return f"  hook errors {state.errors} (last {state.last})"
+
+
+HookSpec = Union[str, Hook, None]  # "module:function" (imported where the camera runs), a callable, or none
+
+
+def hook_runner(hook: HookSpec, policy: Union[HookErrorPolicy, str] = HookErrorPolicy.STOP,
+                metrics: Optional[KVSMetrics] = None) -> Optional[HookRunner]:
+    """The HookRunner for a hook given either way; None without a hook."""
+    if hook is None:
+        return None
+    function = load_hook(hook) if isinstance(hook, str) else hook
+    name = hook if isinstance(hook, str) else getattr(hook, "__name__", "hook")
+    return HookRunner(function, name, policy, metrics)

@@ -1,0 +1,71 @@
+"""CameraThreads: every camera of a cameras.yaml on threads of this process (`kvs-parser run --workers 0`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List, Optional, Union
+
+from prometheus_client import CollectorRegistry
+
+from ..checkpoint import CheckpointStore, open_store
+from ..checkpoint._metrics import CheckpointMetrics
+from ..config import AppConfig
+from ..metrics import KVSMetrics
+from ._build import build_all
+from ._camera import Camera
+from ._hooks import HookErrorPolicy, HookSpec, hook_runner
+from ._status import CameraStatus
+
+
+class CameraThreads:
+    """A host (see CameraHost): one Camera per camera, metrics on `registry`; `checkpoint` is a store URL."""
+
+    def __init__(self, config: AppConfig, path: Union[str, Path] = "cameras.yaml", *, hook: HookSpec = None,
+                 on_hook_error: Union[HookErrorPolicy, str] = HookErrorPolicy.STOP,
+                 checkpoint: Optional[str] = None, registry: Optional[CollectorRegistry] = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        metrics = KVSMetrics(self.registry)
+        url = checkpoint or config.checkpoint
+        self._store: Optional[CheckpointStore] = open_store(url) if url else None
+        checkpoint_metrics = CheckpointMetrics(self.registry) if self._store is not None else None
+        runner = hook_runner(hook, on_hook_error, metrics)
+        where = f"pid {os.getpid()}"
+        try:
+            self.cameras = build_all(config, path, lambda camera: Camera.from_config(
+                config, camera, hook=runner, metrics=metrics, checkpoint=self._store,
+                checkpoint_metrics=checkpoint_metrics, where=where))
+        except BaseException:
+            self.close_store()
+            raise
+
+    def start(self) -> CameraThreads:
+        for camera in self.cameras:
+            camera.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for camera in self.cameras:
+            camera.stop(timeout)
+        self.close_store()
+
+    def close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> CameraThreads:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return any(camera.running for camera in self.cameras)
+
+    def statuses(self) -> List[CameraStatus]:
+        return [camera.status() for camera in self.cameras]
+
+    def failures(self) -> List[str]:
+        return [f"{camera.camera_id}: {camera.failure}" for camera in self.cameras if camera.failure]
