@@ -16,7 +16,7 @@ import av
 import pytest
 
 from kvs_parser.cli import COMMANDS, build_parser
-from kvs_parser.commands._hooks import load_hook
+from kvs_parser.camera import load_hook
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
 from kvs_parser.getmedia import StartSelector
 

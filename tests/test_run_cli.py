@@ -180,7 +180,7 @@ def test_a_raising_hook_stops_its_camera_at_once(emu: Emulator, tmp_path: Path) 
     assert calls.splitlines().count("front-door") == 1  # stopped after the first failure
     assert calls.count("yard") > 3  # the other camera carries on
     door = [line for line in result.stdout.splitlines() if line.startswith("front-door:")]
-    assert door and "STOPPED: hook raised ValueError: model crashed" in door[-1]
+    assert door and "FAILED  hook raised ValueError: model crashed" in door[-1]
 
 
 def test_a_raising_hook_can_log_and_continue(emu: Emulator, tmp_path: Path) -> None:
@@ -189,7 +189,7 @@ def test_a_raising_hook_can_log_and_continue(emu: Emulator, tmp_path: Path) -> N
     assert calls.splitlines().count("front-door") > 3  # every frame still reaches the hook
     assert "continuing (1 hook error(s) so far)" in result.stderr
     door = [line for line in result.stdout.splitlines() if line.startswith("front-door:")]
-    assert "hook errors" in door[-1] and "STOPPED" not in door[-1]
+    assert "hook errors" in door[-1] and "FAILED" not in door[-1]
 
 
 @pytest.mark.parametrize(("camera", "field", "words"), [

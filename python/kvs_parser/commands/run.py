@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                              "follows the start selector)")
     parser.add_argument("--checkpoint-file", metavar="PATH",
                         help="read the checkpoint URL from this file (e.g. a mounted secret), so that a password "
-                             "never appears on the command line")
+                             "never appears on the command line (default: none)")
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--status-interval", type=float, default=1.0, help="seconds between status lines")
     parser.add_argument("--workers", type=int, metavar="N",

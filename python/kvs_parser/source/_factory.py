@@ -33,7 +33,7 @@ def source_from_config(
     checkpoint: Optional[CheckpointStore] = None, checkpoint_metrics: Optional[CheckpointMetrics] = None,
 ) -> FrameSource:
     """A started-when-you-say source for `camera`, with the file's region, endpoint and output merged in;
-    with `checkpoint`, it resumes from and records to that store (GetMedia playback only)."""
+    with `checkpoint`, it resumes from and records to that store (GetMedia playback; HLS is not checkpointed)."""
     from ..config import PlaybackMode
 
     output = app.output_for(camera)
@@ -52,8 +52,8 @@ def source_from_config(
     )
     if playback.mode is PlaybackMode.HLS:
         if checkpoint is not None:
-            raise ValueError(f"camera {camera.id}: a checkpoint needs GetMedia playback (HLS has no fragment "
-                             "numbers to resume from)")
+            log.warning("camera %s: HLS has no fragment numbers to resume from: it is not checkpointed and starts "
+                        "at its start selector", camera.id)
         if output.decode_backend != "pyav":
             log.warning("camera %s: HLS decodes with PyAV; decode_backend %r is ignored", camera.id,
                         output.decode_backend)
