@@ -79,6 +79,9 @@ class FramePositions:
         while len(self._positions) > self._capacity:
             self._positions.popitem(last=False)
 
+    def __len__(self) -> int:
+        return len(self._positions)
+
     def take(self, picture: DecodedPicture) -> Optional[int]:
         if picture.fragment_number is None:
             return None
