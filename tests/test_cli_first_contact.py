@@ -15,8 +15,8 @@ from typing import Iterator, List
 import av
 import pytest
 
-from kvs_parser.cli import COMMANDS, build_parser
 from kvs_parser.camera import load_hook
+from kvs_parser.cli import COMMANDS, build_parser
 from kvs_parser.emulator import Emulator, SyntheticCamera, read_index
 from kvs_parser.getmedia import StartSelector
 
