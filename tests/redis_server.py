@@ -11,7 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from typing import Optional
+from typing import Optional, Sequence
 
 import pytest
 
@@ -32,7 +32,9 @@ def free_port() -> int:
 class RedisServer:
     """`redis-server` without persistence; stop() and start() again on the same port model an outage."""
 
-    def __init__(self) -> None:
+    def __init__(self, args: Sequence[str] = (), tls: Optional[Sequence[str]] = None) -> None:
+        """`args`: more redis-server directives (e.g. an ACL user); `tls`: the TLS directives, which move the
+        server to a TLS-only port."""
         binary = shutil.which("redis-server")
         require(binary is not None, "redis-server not found (apt-get install redis-server)")
         try:
@@ -42,6 +44,7 @@ class RedisServer:
         self.binary = str(binary)
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="kvs-redis-")
+        self.args, self.tls = list(args), tls
         self._process: Optional[subprocess.Popen] = None
 
     @property
@@ -49,9 +52,11 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
+        ports = ["--port", str(self.port)] if self.tls is None else ["--port", "0", "--tls-port", str(self.port),
+                                                                     *self.tls]
         self._process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.dir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [self.binary, *ports, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", self.dir,
+             *self.args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
