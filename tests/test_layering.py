@@ -16,7 +16,7 @@ PIPELINE_NAMES = {"GetMediaClient", "GetMediaStream", "FrameDecoder", "KVSStream
 def imports(path: Path) -> Iterator[Tuple[str, Tuple[str, ...]]]:
     """(absolute module, names imported from it) for every import statement of one package file."""
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    package = parts[:-1]  # a module's package; an __init__'s own package
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             for alias in node.names:
