@@ -86,3 +86,30 @@ def test_a_killed_run_resumes_from_its_checkpoint_losing_nothing(emu: Emulator, 
     assert summary.runs == 2 and summary.last >= killed_at + 5 * FPS
     assert len(summary.marked_fragments) <= 1
     assert all(r.redelivered == (r.fragment in summary.marked_fragments and r.run == "run-1") for r in log_records)
+
+
+def test_a_second_run_of_the_same_cameras_takes_over_and_the_first_says_so(emu: Emulator, tmp_path: Path) -> None:
+    config = tmp_path / "cameras.yaml"
+    config.write_text(f"endpoint_url: {emu.endpoint_url}\nregion: us-west-2\noutput: {{pixel_format: rgb24}}\n"
+                      "cameras:\n  - {id: door, kvs_stream_name: door}\n")
+    checkpoint, log = f"sqlite:///{tmp_path / 'checkpoints.db'}", tmp_path / "frames.jsonl"
+    first = start_run(config, 0, checkpoint, log, "run-0")
+    second = None
+    try:
+        wait_for(log, lambda records: len(records) >= FPS, 90, first)
+        second = start_run(config, 0, checkpoint, log, "run-1")
+        _, first_err = first.communicate(timeout=30)  # ends by itself: its only camera was taken over
+        wait_for(log, lambda records: sum(r["host"] == "run-1" for r in records) >= 2 * FPS, 60, second)
+        second.send_signal(signal.SIGTERM)
+        second.communicate(timeout=30)
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+    assert first.returncode == 1
+    assert "CameraSupersededError" in first_err and "another runner" in first_err, first_err
+    records = read_records(log)
+    second_started = min(i for i, r in enumerate(records) if r["host"] == "run-1")
+    overlap = [r for r in records[second_started:] if r["host"] == "run-0"]
+    assert len(overlap) <= FPS // 2, overlap  # the first stopped within one fragment of the second's start
