@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import shutil
 import tempfile
 import threading
@@ -96,6 +97,12 @@ class Fleet:
         checkpoint: Optional[str] = None,
     ) -> None:
         self.config = config
+        if hook is not None and not isinstance(hook, str):
+            try:
+                pickle.dumps(hook)
+            except Exception as error:  # said here, before any process or shared memory exists
+                raise TypeError(f"the hook {hook!r} cannot be sent to the worker processes ({error}): give a "
+                                "module-level function, or \"module:function\"") from None
         camera_ids = [camera.id for camera in config.cameras]
         count = min(workers or default_workers(), len(camera_ids))
         self._context = _context()
@@ -164,6 +171,8 @@ class Fleet:
                 self._drain(0.1)  # a worker flushing its last events must not block on a full pipe
         for worker in self._workers:
             process = worker.process
+            if process is not None and process.pid is None:  # its start failed: nothing to join
+                continue
             if process is not None and process.is_alive():
                 log.warning("worker %d did not stop in time: killing it", worker.index)
                 process.kill()

@@ -203,8 +203,13 @@ class FrameRing:
         return True
 
     def mark_closed(self) -> None:
-        with self.spec.lock:
+        """Bounded: a writer killed while holding the lock must not hold up the fleet's stop."""
+        locked = self.spec.lock.acquire(timeout=1.0)
+        try:
             self._header["closed"] = 1
+        finally:
+            if locked:
+                self.spec.lock.release()
         self.spec.ready.release()  # wakes a waiting reader
 
     # -- reader side (the parent) --
