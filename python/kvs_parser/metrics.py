@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from ._extras import missing_extra
@@ -23,8 +23,8 @@ except ImportError as error:
 
 from ._recorders import LatencyRecorder, LatencySummary, RateMeter
 
-__all__ = ["LATENCY_BUCKETS_MS", "CameraMetrics", "KVSMetrics", "LatencyRecorder", "LatencySummary", "MetricsServer",
-           "RateMeter", "merged_families"]
+__all__ = ["LATENCY_BUCKETS_MS", "CameraMetrics", "KVSMetrics", "LatencyRecorder", "LatencySummary",
+           "MergedMetricsCollector", "MetricsServer", "RateMeter", "merged_families"]
 
 # Frame latency (now minus producer time) spans ~1 ms on a LAN emulator to tens of seconds when a stream
 # falls behind; roughly 1-2-5 steps keep the quantile error small at every scale.
@@ -176,3 +176,17 @@ def merged_families(texts: Iterable[str]) -> List[Metric]:
                 merged = families[family.name] = Metric(family.name, family.documentation, family.type, family.unit)
             merged.samples.extend(family.samples)
     return list(families.values())
+
+
+class MergedMetricsCollector:
+    """One /metrics for cameras in other processes: at each scrape, `texts()` gives each process's /metrics
+    text (the fleet's workers over loopback, the Ray fleet's actors), served merged, plus `extra()`'s own
+    families. Register it on the CollectorRegistry a MetricsServer serves."""
+
+    def __init__(self, texts: Callable[[], Iterable[str]],
+                 extra: Callable[[], Iterable[Metric]] = lambda: ()) -> None:
+        self._texts, self._extra = texts, extra
+
+    def collect(self) -> Iterable[Metric]:
+        yield from merged_families(self._texts())
+        yield from self._extra()

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from multiprocessing import connection
@@ -28,9 +29,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 from prometheus_client import CollectorRegistry, Counter
 
 from ..camera import CameraState, CameraStatus, HookSpec
-from ..metrics import MetricsServer
+from ..metrics import MergedMetricsCollector, MetricsServer
 from ..queue import QueuePolicy
-from ._metrics import WorkerMetricsCollector
 from ._ring import FrameRing, RingClosed, RingFrame
 from ._worker import WorkerSpec, worker_main
 
@@ -126,7 +126,7 @@ class Fleet:
         self.registry = CollectorRegistry()
         self._restarts = Counter("kvs_fleet_worker_restarts", "Worker processes restarted after dying",
                                  registry=self.registry)
-        self.registry.register(WorkerMetricsCollector(self._worker_metric_urls))
+        self.registry.register(MergedMetricsCollector(self._worker_metric_texts))
         self.restarts = 0
         self._started = False
 
@@ -332,7 +332,15 @@ class Fleet:
                 worker.failures.extend(failures)
                 worker.done = ended  # its cameras all ended by themselves: nothing to restart
 
-    def _worker_metric_urls(self) -> List[str]:
+    def _worker_metric_texts(self) -> Iterator[str]:
+        """Each live worker's /metrics, over loopback: never through the environment's http_proxy."""
         with self._lock:
-            return [w.metrics_url for w in self._workers
+            urls = [w.metrics_url for w in self._workers
                     if w.metrics_url and w.process is not None and w.process.is_alive()]
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        for url in urls:
+            try:
+                with opener.open(url, timeout=2.0) as response:
+                    yield response.read().decode()
+            except OSError as error:  # a worker that just died or is restarting: its cameras are absent once
+                log.warning("metrics of %s not available: %s", url, error)

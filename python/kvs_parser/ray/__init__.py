@@ -17,7 +17,7 @@ __all__ = [
 ]
 
 _NEED_RAY = {"RayFleet": "_fleet", "FleetChange": "_fleet", "camera_resources": "_fleet",
-             "FleetMetricsCollector": "_metrics_collector", "CameraActor": "_actor"}
+             "FleetMetricsCollector": "_fleet", "CameraActor": "_actor"}
 
 
 def __getattr__(name: str) -> Any:

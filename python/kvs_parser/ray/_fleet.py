@@ -20,10 +20,12 @@ except ImportError as error:
     raise missing_extra("ray", error) from error
 
 from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from .._redact import redact
 from ..camera import CameraState, CameraStatus, HookSpec
 from ..config import AppConfig, CameraConfig
+from ..metrics import MergedMetricsCollector
 from ._actor import CameraActor
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,8 @@ class RayFleet:
     ``hook``: ``module:function`` imported on each node, or a picklable callable ``(camera_id, frame)``;
     it runs inside the camera's actor under ``on_hook_error``. ``address``: the Ray cluster (None:
     ``ray.init()``'s own choice, "auto" an existing cluster); Ray is not initialised again if it already is.
-    ``registry`` serves every camera's metrics (a FleetMetricsCollector is registered on it).
+    ``registry`` serves every camera's metrics, asked of the actors at each scrape, and
+    ``kvs_ray_camera_up`` (1 when the camera's actor answered that scrape, 0 while it is down or restarting).
     """
 
     def __init__(
@@ -94,8 +97,6 @@ class RayFleet:
         self._specs: Dict[str, Dict[str, Any]] = {}
         self._resources: Dict[str, Dict[str, float]] = {}
         self._dead: Dict[str, str] = {}  # camera id -> why its actor cannot run (its constructor raised)
-        from ._metrics_collector import FleetMetricsCollector
-
         self.registry = CollectorRegistry()
         self.registry.register(FleetMetricsCollector(self))
 
@@ -228,6 +229,25 @@ class RayFleet:
     def metrics_texts(self, timeout: float = 2.0) -> Dict[str, str]:
         """Each answering camera's Prometheus exposition text."""
         return self._gather("metrics_text", timeout)
+
+
+def FleetMetricsCollector(fleet: RayFleet, timeout: float = 2.0) -> MergedMetricsCollector:
+    """Every camera's metrics of `fleet` on one endpoint (register it on any CollectorRegistry)."""
+    answered: Dict[str, str] = {}
+
+    def texts() -> List[str]:
+        answered.clear()
+        answered.update(fleet.metrics_texts(timeout))
+        return list(answered.values())
+
+    def up() -> List[Metric]:
+        family = GaugeMetricFamily("kvs_ray_camera_up", "1 when the camera's actor answered this scrape",
+                                   labels=["camera"])
+        for camera_id in fleet.camera_ids:
+            family.add_metric([camera_id], 1.0 if camera_id in answered else 0.0)
+        return [family]
+
+    return MergedMetricsCollector(texts, up)
 
 
 def _creation_failed(error: Exception) -> bool:
