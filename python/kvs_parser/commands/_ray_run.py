@@ -33,22 +33,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="restarts of a camera's actor after failures (default -1: always)")
 
 
+CLUSTER_FILE = Path("/tmp/ray/ray_current_cluster")  # where `ray start` records the running cluster
+
+
+def _running_cluster() -> Optional[str]:
+    """The address `auto` would join: $RAY_ADDRESS, else the cluster `ray start` recorded here."""
+    if os.environ.get("RAY_ADDRESS"):
+        return os.environ["RAY_ADDRESS"]
+    try:
+        return CLUSTER_FILE.read_text().strip() or None
+    except OSError:
+        return None
+
+
 def _reachable(address: str) -> None:
-    """An unreachable cluster is one line and exit 2, not minutes of Ray retrying."""
+    """An unreachable cluster is one line and exit 2, not minutes of Ray retrying (nor a local instance
+    started by accident)."""
+    given = address
     if address == "auto":
-        if os.environ.get("RAY_ADDRESS") or Path("/tmp/ray/ray_current_cluster").exists():
-            return
-        raise UsageError("--ray auto: no Ray cluster is running on this machine; start one (ray start --head) or "
-                         "give its address, --ray HOST:PORT")
+        found = _running_cluster()
+        if found is None:
+            raise UsageError("--ray auto: no Ray cluster is running on this machine; start one (ray start --head) "
+                             "or give its address, --ray HOST:PORT")
+        address = found
     bare = address[len("ray://"):] if address.startswith("ray://") else address
     host, _, port = bare.rpartition(":")
     if not host or not port.isdigit():
-        raise UsageError(f"--ray {address}: give HOST:PORT of the cluster's head (or auto)")
+        raise UsageError(f"--ray {given}: give HOST:PORT of the cluster's head (or auto)")
     try:
         with socket.create_connection((host, int(port)), timeout=CONNECT_CHECK_SECONDS):
             pass
     except OSError as error:
-        raise UsageError(f"--ray {address}: cannot reach the Ray cluster ({error})") from error
+        what = "no Ray cluster is running on this machine (the last one, at " + address + ", is gone)" \
+            if given == "auto" else "cannot reach the Ray cluster"
+        raise UsageError(f"--ray {given}: {what} ({error})") from error
 
 
 class _ConfigWatcher:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from ..getmedia import resolve_aws
 from ._base import FrameSource
 from ._getmedia import KVSGetMediaFrameSource
 from ._hls import KVSHLSFrameSource
@@ -20,12 +19,6 @@ if TYPE_CHECKING:  # cameras.yaml and metrics are the [app] extra, imported when
 log = logging.getLogger(__name__)
 
 FrameSourceType = Union[KVSGetMediaFrameSource, KVSHLSFrameSource]
-
-
-def session_for(endpoint_url: Optional[str], region: Optional[str], session: Any = None) -> Any:
-    """The boto3 Session the credentials rule gives (see ``kvs_parser._aws.preflight``): `session` or
-    the usual chain, with placeholders for a loopback endpoint when nothing is configured."""
-    return resolve_aws(session, region=region, endpoint_url=endpoint_url).session
 
 
 def source_from_config(
