@@ -60,3 +60,19 @@ def test_auto_without_a_running_cluster_starts_nothing_and_says_so(tmp_path: Pat
     assert "no Ray cluster is running on this machine" in result.stderr
     after = sorted(Path("/tmp/ray").glob("session_2*")) if Path("/tmp/ray").exists() else []
     assert after == before  # no local instance was started
+
+
+@pytest.mark.parametrize("edit", ["cameras: [{id: door, kvs_stream_name: door, fps_target: " + "9" * 4400 + "}]\n",
+                                  "[" * 20000 + "\n", "cameras: []\n", "\xff\xfe not text"])
+def test_a_cameras_yaml_edit_that_does_not_validate_is_reported_and_ignored(
+        tmp_path: Path, edit: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from kvs_parser.commands._ray_run import _ConfigWatcher
+
+    path = tmp_path / "cameras.yaml"
+    path.write_text("cameras: [{id: door, kvs_stream_name: door}]\n")
+    watcher = _ConfigWatcher(str(path))
+    time.sleep(0.01)
+    path.write_bytes(edit.encode("latin-1") if edit.startswith("\xff") else edit.encode())
+    os.utime(path, (time.time() + 5, time.time() + 5))  # a new mtime whatever the clock's resolution
+    assert watcher.changed() is None
+    assert "changed but is not valid; keeping the running cameras" in capsys.readouterr().err
