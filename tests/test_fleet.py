@@ -188,6 +188,8 @@ def test_a_killed_worker_resumes_from_the_checkpoint_redelivering_only_its_fragm
     assert 'kvs_getmedia_frames_read_total{camera="north"}' in text
     assert 'kvs_getmedia_frames_read_total{camera="south"}' in text
     assert "kvs_fleet_worker_restarts_total 1.0" in text
+    for camera, count in marked().items():
+        assert f'kvs_frames_redelivered_total{{camera="{camera}"}} {float(count)}' in text, text
     assert not list(SHM.glob(f"kvsf{os.getpid()}-*")), "shared memory left behind"
 
 
