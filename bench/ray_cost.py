@@ -1,8 +1,8 @@
 """What one camera costs as a Ray actor, next to the same cameras as threads of one process (the peer).
 
 Both read N realistic 720p15 cameras (bench/content.py ContentCamera, emulator in its own process) with
-CheckpointedCamera, full decode to bgr24, checkpoints in SQLite, no hook. Measured over a steady window
-after a warm-up (start-up, imports and the first fragments excluded):
+kvs_parser.camera.Camera (the unit every host runs), full decode to bgr24, checkpoints in SQLite, no hook.
+Measured over a steady window after a warm-up (start-up, imports and the first fragments excluded):
   - threads: CPU and RSS growth of this process / N (the interpreter's ~77 MB is not charged);
   - Ray: CPU and RSS of each actor process (the whole process: an actor is its own interpreter), plus
     Ray's own processes on the node (raylet, GCS, idle workers) once per node.
@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from emulator_process import EmulatorProcess
+from kvs_parser.camera import Camera, CameraStatus
 from kvs_parser.checkpoint import SQLiteCheckpointStore
 from kvs_parser.config import AppConfig, parse_config
-from kvs_parser.ray import CheckpointedCamera
 from reporting import load_line
 from resource_usage import CpuClock, rss_mb
 
@@ -44,22 +45,28 @@ def pss_mb(pid: int) -> float:
     return float("nan")
 
 
-def delivered(progress: Dict[str, Any]) -> int:
-    return sum(p["frames_delivered"] for p in progress.values() if p is not None)
+def delivered(statuses: List[CameraStatus]) -> int:
+    return sum(status.frames_delivered for status in statuses)
+
+
+def actor_pids(statuses: List[CameraStatus]) -> List[int]:
+    """Each answering actor's process, from its status (``where``: "node <id> pid <pid>")."""
+    matches = [re.search(r"\bpid (\d+)$", status.where) for status in statuses]
+    return [int(match.group(1)) for match in matches if match is not None]
 
 
 def threads_point(config: AppConfig, store_path: str, warmup: float, window: float) -> Dict[str, float]:
     before = rss_mb()
     store = SQLiteCheckpointStore(store_path)
-    cameras = [CheckpointedCamera.from_config(config, c, store=store).start() for c in config.cameras]
+    cameras = [Camera.from_config(config, c, checkpoint=store).start() for c in config.cameras]
     try:
         time.sleep(warmup)
         clock = CpuClock()
-        cpu0, frames0, t0 = clock.seconds(), sum(c.progress().frames_delivered for c in cameras), time.monotonic()
+        cpu0, frames0, t0 = clock.seconds(), delivered([c.status() for c in cameras]), time.monotonic()
         time.sleep(window)
         elapsed = time.monotonic() - t0
         cpu = clock.seconds() - cpu0
-        frames = sum(c.progress().frames_delivered for c in cameras) - frames0
+        frames = delivered([c.status() for c in cameras]) - frames0
         rss = rss_mb() - before
     finally:
         for camera in cameras:
@@ -81,22 +88,22 @@ def ray_point(config: AppConfig, store_path: str, warmup: float, window: float) 
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            progress = fleet.progress()
-            if all(p is not None and p["frames_delivered"] > 0 for p in progress.values()):
+            if all(status.frames_delivered > 0 for status in fleet.statuses()):
                 break
             time.sleep(0.5)
         time.sleep(warmup)
-        pids = [p["pid"] for p in fleet.progress().values() if p is not None]
+        pids = actor_pids(fleet.statuses())
+        assert len(pids) == n, f"{len(pids)} of {n} actors answered"
         node = ray._private.worker._global_node
         ray_pids = [info.process.pid for infos in node.all_processes.values() for info in infos]
         clocks = [CpuClock(pid) for pid in pids]
         ray_clocks = [CpuClock(pid) for pid in ray_pids]
         cpu0 = [c.seconds() for c in clocks]
         ray_cpu0 = [c.seconds() for c in ray_clocks]
-        frames0, t0 = delivered(fleet.progress()), time.monotonic()
+        frames0, t0 = delivered(fleet.statuses()), time.monotonic()
         time.sleep(window)
         elapsed = time.monotonic() - t0
-        frames = delivered(fleet.progress()) - frames0
+        frames = delivered(fleet.statuses()) - frames0
         cpu = sum(c.seconds() - c0 for c, c0 in zip(clocks, cpu0))
         ray_cpu = sum(c.seconds() - c0 for c, c0 in zip(ray_clocks, ray_cpu0))
         rss = [rss_mb(pid) for pid in pids]

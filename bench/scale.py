@@ -10,8 +10,8 @@ on exactly the N streams read (the file loaded once and shared; each stream star
 GOP as independent cameras do, --aligned: all at once, every keyframe in the same instant; a real KVS is
 not on this machine at all, so it should cost no more than the streams read) and a fresh set of W worker
 processes, each running its share of the cameras:
-KVSGetMediaFrameSource (GetMedia -> parse -> decode -> bgr24 -> queue) and a fleet.CameraRunner calling a
-hook that records each frame.
+a kvs_parser.camera.Camera (the unit every host runs): KVSGetMediaFrameSource (GetMedia -> parse -> decode ->
+bgr24 -> queue) and its consumer thread calling a hook that records each frame.
 A count past two that do not hold ends that worker count's series.
 
 Per point: delivered fps per camera; dropped (frames not delivered within the window + 1 s, queue drops
@@ -28,7 +28,6 @@ import argparse
 import json
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -86,7 +85,7 @@ def _worker(endpoint: str, first: int, cameras: int, seconds: float, warmup: flo
             totals: Dict[str, float]) -> Dict[str, Any]:
     import boto3
 
-    from kvs_parser.fleet import CameraRunner
+    from kvs_parser.camera import Camera, hook_runner
     from kvs_parser.source import KVSGetMediaFrameSource
 
     base_rss = rss_mb()
@@ -103,13 +102,10 @@ def _worker(endpoint: str, first: int, cameras: int, seconds: float, warmup: flo
             counts[camera_id] += 1
             lags.append(time.time() * 1000 - produced)
 
-    stop = threading.Event()
-    runners = [CameraRunner(source, record) for source in sources]
-    threads = [runner.thread(stop) for runner in runners]
-    for source in sources:
-        source.start()
-    for thread in threads:
-        thread.start()
+    hook = hook_runner(record)
+    units = [Camera(source, hook) for source in sources]
+    for unit in units:
+        unit.start()
     time.sleep(warmup)
     clock = CpuClock()
     cpu0, wall0, threads0, totals0 = clock.seconds(), time.monotonic(), thread_cpu_seconds(), dict(totals)
@@ -119,12 +115,9 @@ def _worker(endpoint: str, first: int, cameras: int, seconds: float, warmup: flo
     cpu1, wall1, threads1, totals1 = clock.seconds(), time.monotonic(), thread_cpu_seconds(), dict(totals)
     rss_end = rss_mb()
     time.sleep(1.0)  # a frame produced at the window's end gets this long to arrive
-    stop.set()
     metrics = [source.get_metrics() for source in sources]
-    for source in sources:
-        source.stop()
-    for thread in threads:
-        thread.join(2)
+    for unit in units:
+        unit.stop(2)
     wall = wall1 - wall0
     return {
         "cameras": cameras, "frames": sum(counts.values()), "cpu_seconds": cpu1 - cpu0, "wall": wall,

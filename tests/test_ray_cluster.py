@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
@@ -23,6 +25,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from delivery_check import Delivery, check_deliveries
+from kvs_parser.camera import CameraState
 from kvs_parser.config import AppConfig, parse_config
 from kvs_parser.emulator import Emulator, SyntheticCamera
 from kvs_parser.metrics import MetricsServer
@@ -100,10 +103,19 @@ def cluster(delivery_log: Path) -> Iterator[Any]:
 
 
 def config(emulator: Emulator, cameras: List[int]) -> AppConfig:
+    """Delivery `complete`: a hook slowed by the busy machine holds the reading back instead of losing pictures
+    (the default, `live`, would drop the oldest and count them)."""
+    complete = {"getmedia": {"delivery": "complete"}}
     return parse_config({
         "endpoint_url": emulator.endpoint_url, "region": "us-west-2", "output": {"pixel_format": "rgb24"},
-        "cameras": [{"id": f"cam-{i}", "kvs_stream_name": f"stream-{i}"} for i in cameras],
+        "cameras": [{"id": f"cam-{i}", "kvs_stream_name": f"stream-{i}", "playback": complete} for i in cameras],
     })
+
+
+@dataclass(frozen=True)
+class Placement:
+    node: str  # the start of the node's id, as the status says it
+    pid: int
 
 
 def read_log(path: Path) -> Dict[str, List[Dict[str, Any]]]:
@@ -127,6 +139,24 @@ def wait_for(condition: Any, timeout: float, what: str) -> None:
 def deliveries(records: List[Dict[str, Any]]) -> List[Delivery]:
     return [Delivery(r["frame"], r["fragment"], r["index"], r["redelivered"], str(r["pid"]), r["time"])
             for r in records]
+
+
+def placements(fleet: Any) -> Dict[str, Placement]:
+    """Where each answering camera's actor runs, from its status (``where``: "node <id prefix> pid <pid>")."""
+    out = {}
+    for status in fleet.statuses(timeout=10):
+        match = re.fullmatch(r"node (\S+) pid (\d+)", status.where)
+        if match is not None:
+            out[status.camera_id] = Placement(match.group(1), int(match.group(2)))
+    return out
+
+
+def delivering(fleet: Any) -> bool:
+    return all(status.frames_delivered > 0 and status.state is CameraState.RUNNING for status in fleet.statuses())
+
+
+def on(node_id: str, placement: Placement) -> bool:
+    return node_id.startswith(placement.node)
 
 
 def scrape(url: str) -> str:
@@ -154,9 +184,10 @@ def test_a_camera_decoding_with_nvdec_asks_ray_for_a_gpu_share() -> None:
 def test_run_ray_without_a_checkpoint_store_is_a_usage_error(tmp_path: Path) -> None:
     cameras = tmp_path / "cameras.yaml"
     cameras.write_text("cameras:\n  - {id: door, kvs_stream_name: door}\n")
+    env = {name: value for name, value in os.environ.items() if name != "KVS_PARSER_CHECKPOINT"}
     result = subprocess.run([sys.executable, "-m", "kvs_parser", "run", "--config", str(cameras), "--ray"],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and "--ray needs --checkpoint" in result.stderr
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 2 and "--ray needs a checkpoint store: --checkpoint" in result.stderr, result.stderr
 
 
 def test_killing_a_node_moves_its_cameras_losing_nothing(cluster: Any, emulator: Emulator, redis_url: str,
@@ -171,10 +202,12 @@ def test_killing_a_node_moves_its_cameras_losing_nothing(cluster: Any, emulator:
         wait_for(lambda: all(len(read_log(delivery_log)[c]) >= 3 * PER_FRAGMENT for c in ids), 90,
                  "every camera delivering")
         print(f"8 cameras delivering {time.monotonic() - placed:.1f} s after placement")
-        where = {c: p["node_id"] for c, p in fleet.progress(timeout=10).items() if p is not None}
-        assert sorted(where) == ids
-        busiest = max(set(where.values()), key=lambda node: sum(n == node for n in where.values()))
-        moved = sorted(c for c, node in where.items() if node == busiest)
+        where = placements(fleet)
+        assert sorted(where) == ids, where
+        nodes = [node.node_id for node in cluster.worker_nodes]
+        busiest = max(nodes, key=lambda node: sum(on(node, p) for p in where.values()))
+        moved = sorted(c for c, placement in where.items() if on(busiest, placement))
+        assert moved and all(sum(on(node, p) for node in nodes) == 1 for p in where.values()), (nodes, where)
         victim = next(n for n in cluster.worker_nodes if n.node_id == busiest)
         before = {c: {r["pid"] for r in records} for c, records in read_log(delivery_log).items()}
 
@@ -191,11 +224,10 @@ def test_killing_a_node_moves_its_cameras_losing_nothing(cluster: Any, emulator:
         recovery = {c: min(r["time"] for r in log[c] if r["time"] > killed_at and r["pid"] not in before[c]) - killed_at
                     for c in moved}
         gaps = {c: min(r["time"] for r in log[c] if r["time"] > killed_at) - killed_at for c in ids}
-        restarted = {c: p["actor_started_ms"] / 1000 - killed_at for c, p in fleet.progress(timeout=10).items()
-                     if p is not None and c in moved}
-        print(f"node lost with {len(moved)} cameras {moved}; actors recreated after (s): "
-              + ", ".join(f"{c}={s:.1f}" for c, s in sorted(restarted.items()))
-              + "; delivering again after (s): " + ", ".join(f"{c}={s:.1f}" for c, s in sorted(recovery.items())))
+        after = placements(fleet)
+        assert all(c in after and not on(busiest, after[c]) for c in moved), (busiest, after)
+        print(f"node lost with {len(moved)} cameras {moved}; delivering again after (s): "
+              + ", ".join(f"{c}={s:.1f}" for c, s in sorted(recovery.items())))
         assert all(seconds < RECOVERY_LIMIT_S for seconds in gaps.values()), gaps
 
         # Let every camera deliver a few more fragments, then check the whole log.
@@ -207,6 +239,7 @@ def test_killing_a_node_moves_its_cameras_losing_nothing(cluster: Any, emulator:
             text = scrape(metrics.url)
         finally:
             metrics.stop()
+        statuses = {status.camera_id: status for status in fleet.statuses(timeout=10)}
     finally:
         fleet.stop()
 
@@ -221,8 +254,13 @@ def test_killing_a_node_moves_its_cameras_losing_nothing(cluster: Any, emulator:
         assert sample(text, "kvs_getmedia_frames_read_total", camera) > 0
         assert sample(text, "kvs_checkpoint_saves_total", camera) > 0
         assert sample(text, "kvs_ray_camera_up", camera) == 1.0
+        assert statuses[camera].last_fragment is not None and statuses[camera].error is None, statuses[camera]
+        assert statuses[camera].frames_dropped == 0, statuses[camera]
+        if camera in moved:  # the restarted actor resumed after its checkpoint, and says how many it redelivered
+            assert statuses[camera].resumed_after is not None, statuses[camera]
     redelivered = sum(r["redelivered"] for c in moved for r in log[c])
     assert sum(sample(text, "kvs_frames_redelivered_total", c) for c in moved) == redelivered
+    assert sum(statuses[c].frames_redelivered for c in moved) == redelivered, statuses
     print(f"0 frames lost; {redelivered} frames redelivered (marked) across {len(moved)} moved cameras")
 
 
@@ -231,16 +269,15 @@ def test_a_config_change_adds_and_removes_cameras_without_restarting_the_others(
     fleet = RayFleet(config(emulator, [0, 1, 2]), checkpoint_url=redis_url, hook="ray_hook:record",
                      cpus_per_camera=0.25).start()
     try:
-        wait_for(lambda: all(p is not None and p["frames_delivered"] > 0 for p in fleet.progress().values()), 90,
-                 "three cameras delivering")
-        pids = {c: p["pid"] for c, p in fleet.progress().items() if p is not None}
+        wait_for(lambda: delivering(fleet), 90, "three cameras delivering")
+        pids = {c: p.pid for c, p in placements(fleet).items()}
+        assert sorted(pids) == ["cam-0", "cam-1", "cam-2"], pids
         change = fleet.apply(config(emulator, [0, 1, 8]))
         assert (change.added, change.removed, change.replaced) == (["cam-8"], ["cam-2"], [])
-        wait_for(lambda: (fleet.progress().get("cam-8") or {}).get("frames_delivered", 0) > 0, 60,
-                 "the added camera delivering")
-        progress = fleet.progress()
-        assert sorted(progress) == ["cam-0", "cam-1", "cam-8"]
-        assert {c: progress[c]["pid"] for c in ("cam-0", "cam-1")} == {c: pids[c] for c in ("cam-0", "cam-1")}
+        wait_for(lambda: delivering(fleet), 60, "the added camera delivering")
+        assert [status.camera_id for status in fleet.statuses()] == ["cam-0", "cam-1", "cam-8"]
+        placed = placements(fleet)
+        assert {c: placed[c].pid for c in ("cam-0", "cam-1")} == {c: pids[c] for c in ("cam-0", "cam-1")}
         with pytest.raises(ValueError):
             ray.get_actor("camera:cam-2", namespace=fleet.namespace)
 
@@ -268,25 +305,23 @@ def test_a_node_added_to_the_cluster_takes_cameras_added_after_it(
     fleet = RayFleet(config(emulator, [5, 6]), checkpoint_url=redis_url, hook="ray_hook:record",
                      cpus_per_camera=0.25).start()
     try:
-        wait_for(lambda: all(p is not None and p["frames_delivered"] > 0 for p in fleet.progress().values()), 90,
-                 "two cameras delivering")
-        old_nodes = {p["node_id"] for p in fleet.progress().values() if p is not None}
+        wait_for(lambda: delivering(fleet), 90, "two cameras delivering")
+        old_nodes = {p.node for p in placements(fleet).values()}
         cpus_before = ray.cluster_resources().get("CPU", 0)
         joined = cluster.add_node(**NODE, num_cpus=2)
         cluster.wait_for_nodes()
-        assert joined.node_id not in old_nodes
+        assert not any(joined.node_id.startswith(node) for node in old_nodes)
         # The scheduler learns of the node's CPUs a moment after it registers.
         wait_for(lambda: ray.available_resources().get("CPU", 0) >= cpus_before + 2 - 0.5, 30, "the node's CPUs seen")
         change = fleet.apply(config(emulator, [5, 6, 7, 8, 9]))
         assert change.added == ["cam-7", "cam-8", "cam-9"] and not change.removed and not change.replaced
-        wait_for(lambda: all(p is not None and p["frames_delivered"] > 0 for p in fleet.progress().values()), 90,
-                 "the added cameras delivering")
-        where = {c: p["node_id"] for c, p in fleet.progress().items() if p is not None}
+        wait_for(lambda: delivering(fleet), 90, "the added cameras delivering")
+        where = {c: p.node for c, p in placements(fleet).items()}
     finally:
         fleet.stop()
     print(f"placements after a node joined: {where}")
     assert {where["cam-5"], where["cam-6"]} == old_nodes, "cameras already running were not moved"
-    assert joined.node_id in {where["cam-7"], where["cam-8"], where["cam-9"]}, (joined.node_id, where)
+    assert any(joined.node_id.startswith(where[c]) for c in ("cam-7", "cam-8", "cam-9")), (joined.node_id, where)
 
 
 def test_run_ray_command_serves_every_camera_and_follows_the_config_file(

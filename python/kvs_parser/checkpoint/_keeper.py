@@ -126,6 +126,11 @@ class CheckpointKeeper:
         if self._metrics is not None and producer_time_ms is not None:
             self._metrics.producer_time_ms.set(producer_time_ms)
 
+    def redelivered(self) -> None:
+        """A picture marked redelivered was handed out (counted in kvs_frames_redelivered_total)."""
+        if self._metrics is not None:
+            self._metrics.redelivered.inc()
+
     def _save(self, checkpoint: Checkpoint) -> None:
         checkpoint = replace(checkpoint, epoch=self._epoch, owner=self.owner)
         written = self._call(lambda: self.store.save(checkpoint))

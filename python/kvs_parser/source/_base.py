@@ -243,6 +243,8 @@ class FrameSource:
             elif item.fragment_number is not None and item.fragment_number != self._in_flight:
                 self._in_flight = item.fragment_number
                 keeper.in_flight(item.fragment_number, item.producer_timestamp_ms)
+            if isinstance(item, SourceFrame) and item.redelivered:
+                keeper.redelivered()
         except NonRetryableError as error:
             self.error = error
             log.error("camera %s: %s", self.camera_id, redact(str(error)))
