@@ -61,7 +61,7 @@ class RayFleet:
 
     >>> fleet = RayFleet(load_config("cameras.yaml"), checkpoint_url="redis://redis:6379/0",
     ...                  hook="my_pipeline:on_frame").start()
-    >>> fleet.progress()["front-door"]["frames_delivered"]
+    >>> fleet.statuses()[0].frames_delivered
     >>> fleet.apply(load_config("cameras.yaml"))   # after editing it: only changed cameras move
     >>> fleet.stop()
 
