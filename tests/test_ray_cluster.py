@@ -73,7 +73,13 @@ def delivery_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cluster(delivery_log: Path) -> Iterator[Any]:
+def frame_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where frame_record_hook (the same-frames test's hook) writes, as the actors see it."""
+    return tmp_path_factory.mktemp("ray-frames") / "frames.jsonl"
+
+
+@pytest.fixture(scope="module")
+def cluster(delivery_log: Path, frame_log: Path) -> Iterator[Any]:
     """Head (no CPUs: it holds no camera) plus two worker nodes with room for every camera each, so that
     either can take the other's cameras; loopback only, no dashboard, small object stores."""
     require(ray is not None, "ray is not installed (pip install 'kvs-parser-py[ray]')")
@@ -86,6 +92,8 @@ def cluster(delivery_log: Path) -> Iterator[Any]:
     # The actors import the test hook (ray_hook.py) and write where the test reads.
     patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])))
     patch.setenv("KVS_RAY_TEST_LOG", str(delivery_log))
+    patch.setenv("FRAME_RECORD_LOG", str(frame_log))
+    patch.setenv("FRAME_RECORD_HOST", "ray")
     started = time.monotonic()
     test_cluster = Cluster(initialize_head=True, head_node_args={
         **NODE, "num_cpus": 0, "include_dashboard": False, "_system_config": FAST_FAILURE_DETECTION})
@@ -355,3 +363,66 @@ def test_run_ray_command_serves_every_camera_and_follows_the_config_file(
     assert process.returncode == 0, output
     pids = {r["pid"] for r in read_log(delivery_log)["cli-3"]}
     assert len(pids) == 1  # the change did not restart the camera already running
+
+
+def test_an_actor_gives_each_picture_the_same_fields_as_a_frame_source(
+        cluster: Any, redis_url: str, frame_log: Path, tmp_path: Path) -> None:
+    import boto3
+
+    from kvs_parser.emulator import read_index
+    from kvs_parser.source import KVSGetMediaFrameSource
+    from same_frames import FIELDS, FRAMES, add_finished_camera, by_index, camera_config, read_records
+
+    with Emulator() as emu:
+        add_finished_camera(emu)
+        session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="us-west-2")
+        reference = {}
+        with KVSGetMediaFrameSource("cam", "finished", start_selector="EARLIEST", session=session,
+                                    endpoint_url=emu.endpoint_url, pixel_format="rgb24", follow=False,
+                                    delivery="complete") as source:
+            for frame in source:
+                reference[read_index(frame.image)] = {f: getattr(frame, f) for f in FIELDS}
+        fleet = RayFleet(parse_config(camera_config(emu.endpoint_url)), checkpoint_url=redis_url,
+                         hook="frame_record_hook:record", cpus_per_camera=0.25,
+                         namespace="kvs-parser-test").start()
+        try:
+            wait_for(lambda: len({r["index"] for r in read_records(frame_log)}) >= FRAMES, 90, "every picture")
+        finally:
+            fleet.stop()
+    pictures = by_index(read_records(frame_log))  # also checks each latency_ms against the hook's clock
+    assert sorted(reference) == sorted(pictures) == list(range(FRAMES))
+    for index, fields in reference.items():
+        assert {f: pictures[index][f] for f in FIELDS} == fields, index
+
+
+def test_a_camera_whose_actor_cannot_start_says_why_and_one_waiting_for_resources_says_for_what(
+        cluster: Any, emulator: Emulator, redis_url: str, tmp_path: Path) -> None:
+    broken = RayFleet(config(emulator, [5]), checkpoint_url=redis_url, hook="no_such_module:on_frame",
+                      cpus_per_camera=0.25, namespace="kvs-parser-test").start()
+    waiting = RayFleet(config(emulator, [6]), checkpoint_url=redis_url, cpus_per_camera=64,
+                       namespace="kvs-parser-test").start()
+    try:
+        wait_for(lambda: broken.statuses()[0].state is CameraState.FAILED, 60, "the broken camera reported")
+        failed = broken.statuses()[0]
+        assert "its actor cannot start" in (failed.error or "") and "no_such_module" in (failed.error or "")
+        assert len((failed.error or "").splitlines()) == 1 and not broken.running
+        pending = waiting.statuses()[0]
+        assert pending.state is CameraState.PENDING and "needs 64 CPU" in (pending.error or ""), pending
+    finally:
+        broken.stop()
+        waiting.stop()
+
+
+def test_run_ray_exits_non_zero_when_no_camera_can_run(cluster: Any, emulator: Emulator, redis_url: str,
+                                                       tmp_path: Path) -> None:
+    cameras = tmp_path / "cameras.yaml"
+    cameras.write_text(f"endpoint_url: {emulator.endpoint_url}\nregion: us-west-2\n"
+                       "cameras:\n  - {id: broken-7, kvs_stream_name: stream-7}\n")
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x")
+    result = subprocess.run([sys.executable, "-m", "kvs_parser", "run", "--config", str(cameras), "--ray",
+                             cluster.address, "--checkpoint", redis_url, "--hook", "no_such_module:on_frame",
+                             "--cpus-per-camera", "0.25", "--duration", "60", "--status-interval", "0.5"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "broken-7: its actor cannot start: ModuleNotFoundError" in result.stderr, result.stderr
+    assert "FAILED" in result.stdout
