@@ -6,7 +6,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
-import boto3
 from botocore.config import Config
 
 from .inflight import InFlightRequests
@@ -84,7 +83,3 @@ class EndpointResolver:
         for client in clients:
             client.close()
 
-
-def make_session(session: Any = None, profile_name: Optional[str] = None) -> Any:
-    """The given boto3 Session, or a new one (credentials from the usual chain)."""
-    return session if session is not None else boto3.Session(profile_name=profile_name)

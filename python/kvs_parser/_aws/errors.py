@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import http.client
 import socket
-from typing import Dict, Optional, Type, Union
+from typing import Dict, Type, Union
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -74,7 +74,6 @@ SERVER_ERROR = "server error"  # 5xx: InternalFailure, ServiceUnavailable, ...
 ENDPOINT_ERROR = "endpoint error"  # the data endpoint no longer serves the stream: resolve it again
 CONNECT_FAILED = "connect failed"  # refused, reset or dropped before a response
 TIMED_OUT = "timed out"  # no response headers (or no first byte) within read_timeout
-TRANSIENT_CLASSES = (THROTTLED, SERVER_ERROR, ENDPOINT_ERROR, CONNECT_FAILED, TIMED_OUT)
 
 THROTTLES = frozenset({
     "ClientLimitExceededException", "ConnectionLimitExceededException", "ThrottlingException",
@@ -87,8 +86,6 @@ SERVER_ERRORS = frozenset({
     "ResourceInUseException",  # a stream still being created or updated
 })
 ENDPOINT_ERRORS = frozenset({"InvalidEndpointException"})
-# Errors botocore raises before any request leaves: bad or missing configuration.
-CONFIGURATION_ERRORS = (NoCredentialsError, PartialCredentialsError, NoRegionError, ParamValidationError)
 
 # Failures of one connection that a resume can cure: the body was cut, reset or timed out.
 CONNECTION_ERRORS = (OSError, http.client.HTTPException, Urllib3Error, BotoCoreError)
@@ -133,12 +130,3 @@ def _classify_client_error(error: ClientError) -> Union[str, NonRetryableError]:
     request_id = str(error.response.get("ResponseMetadata", {}).get("RequestId", ""))
     return kind(str(error), code=code, request_id=request_id)
 
-
-def fatal_error(error: BaseException) -> Optional[NonRetryableError]:
-    """The typed error to raise at once for `error`, or None when `error` is worth retrying (or not ours)."""
-    kind = classify(error)
-    return kind if isinstance(kind, NonRetryableError) else None
-
-
-def is_throttle(error: BaseException) -> bool:
-    return classify(error) == THROTTLED

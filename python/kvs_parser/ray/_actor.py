@@ -67,10 +67,6 @@ class CameraActor:
     def status(self) -> CameraStatus:
         return self.camera.status()
 
-    def ping(self) -> Optional[str]:
-        """Answers once the constructor has run (RayFleet tells a camera that cannot start by this)."""
-        return self.camera_id
-
     def metrics_text(self) -> str:
         return generate_latest(self.registry).decode()
 
