@@ -118,3 +118,22 @@ def test_an_unknown_store_url_is_a_clear_error(url: str) -> None:
 def test_an_unwritable_sqlite_path_is_a_typed_error(tmp_path: Path) -> None:
     with pytest.raises(CheckpointStoreError):
         SQLiteCheckpointStore(tmp_path / "missing-dir" / "c.db")
+
+
+def test_a_lease_fences_the_runner_it_supersedes(store: CheckpointStore) -> None:
+    first = store.acquire("door", "host-a:1")
+    assert store.save(Checkpoint("door", OLD, epoch=first, owner="host-a:1"))
+    second = store.acquire("door", "host-b:2")
+    assert second == first + 1
+    assert not store.save(Checkpoint("door", NEW, epoch=first, owner="host-a:1"))  # superseded, even ahead
+    assert store.save(Checkpoint("door", OLD, in_flight=NEW, epoch=second, owner="host-b:2"))
+    kept = store.load("door")
+    assert kept is not None and (kept.epoch, kept.owner, kept.in_flight) == (second, "host-b:2", NEW)
+
+
+def test_a_record_lost_while_running_is_written_back_with_its_lease(store: CheckpointStore) -> None:
+    epoch = store.acquire("door", "host-a:1")
+    store.delete("door")  # e.g. a Redis restarted without persistence
+    assert store.save(Checkpoint("door", OLD, epoch=epoch, owner="host-a:1"))
+    assert store.acquire("door", "host-b:2") == epoch + 1  # the next runner still fences the first
+    assert not store.save(Checkpoint("door", NEW, epoch=epoch, owner="host-a:1"))

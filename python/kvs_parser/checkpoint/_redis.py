@@ -28,6 +28,7 @@ if stored then
   if #new < #old or (#new == #old and new < old) then return 0 end
 end
 redis.call('HDEL', KEYS[1], 'continuation_token', 'producer_time_ms', 'in_flight')
+if tonumber(ARGV[3]) > epoch then redis.call('HSET', KEYS[1], 'epoch', ARGV[3]) end  -- a record lost meanwhile
 redis.call('HSET', KEYS[1], 'fragment_number', ARGV[1], 'updated_ms', ARGV[2])
 for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 1

@@ -31,7 +31,7 @@ INSERT INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(camera_id) DO UPDATE SET
     fragment_number = excluded.fragment_number, continuation_token = excluded.continuation_token,
     producer_time_ms = excluded.producer_time_ms, in_flight = excluded.in_flight,
-    updated_ms = excluded.updated_ms
+    updated_ms = excluded.updated_ms, epoch = excluded.epoch, owner = excluded.owner
 WHERE excluded.epoch >= checkpoints.epoch AND (
     length(ltrim(excluded.fragment_number, '0')) > length(ltrim(checkpoints.fragment_number, '0'))
     OR (length(ltrim(excluded.fragment_number, '0')) = length(ltrim(checkpoints.fragment_number, '0'))
