@@ -93,12 +93,9 @@ def test_sigterm_ends_the_run_within_5_s_while_clients_hold_connections(
         time.sleep(0.5)
         assert scrape_until_frames(url, time.monotonic() + 5) < 1.0  # answered while 30 are held
         process.send_signal(signal.SIGTERM)
-        signalled = time.monotonic()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(5)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"still running 5 s after SIGTERM:\n{(tmp_path / 'run.log').read_text()[-3000:]}")
-        assert time.monotonic() - signalled < 5
+        assert process.poll() is not None, f"running 5 s after SIGTERM:\n{(tmp_path / 'run.log').read_text()[-3000:]}"
         assert process.returncode == 0, (tmp_path / "run.log").read_text()[-3000:]
     finally:
         stop.set()
