@@ -276,3 +276,12 @@ def test_metrics_are_gzipped_for_scrapers_that_ask() -> None:
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.headers["Content-Encoding"] == "gzip"
             assert b"camera-with-a-long-name-000199" in gzip.decompress(response.read())
+
+
+def test_a_stopped_server_starts_again_on_a_port_of_its_own() -> None:
+    server = StatusServer(CollectorRegistry())
+    for _ in range(2):
+        server.start()
+        assert get_json(server.url + "healthz") == (200, {"status": "ok"})
+        server.stop()
+        assert not server.running

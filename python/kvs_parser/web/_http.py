@@ -101,8 +101,11 @@ class HardenedHTTPServer:
         self._wake_r.setblocking(False)
         self._listener, self._port = listener, listener.getsockname()[1]
         self._stopping.clear()
+        # A fresh queue per start: a worker of an earlier run still busy in a slow handler keeps its own.
+        self._jobs = queue.Queue(self.limits.workers * 4)
         self._threads = [threading.Thread(target=self._loop, name=f"{self.name}-accept", daemon=True)]
-        self._threads += [threading.Thread(target=self._work, name=f"{self.name}-worker", daemon=True)
+        self._threads += [threading.Thread(target=self._work, args=(self._jobs,), name=f"{self.name}-worker",
+                                           daemon=True)
                           for _ in range(self.limits.workers)]
         for thread in self._threads:
             thread.start()
@@ -115,7 +118,9 @@ class HardenedHTTPServer:
         self._stopping.set()
         self._wake()
         loop, workers = self._threads[0], self._threads[1:]
-        loop.join(max(0.0, deadline - time.monotonic()))
+        current = threading.current_thread()  # stop() from a handler: never wait for itself
+        if loop is not current:
+            loop.join(max(0.0, deadline - time.monotonic()))
         with self._lock:
             answering = list(self._answering)
         for sock in answering:  # unblocks a worker writing to a client that does not read
@@ -133,7 +138,8 @@ class HardenedHTTPServer:
             except queue.Full:
                 break
         for thread in workers:
-            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread is not current:
+                thread.join(max(0.0, deadline - time.monotonic()))
         for wake in (self._wake_r, self._wake_w):
             if wake is not None:
                 _close(wake)
@@ -244,9 +250,9 @@ class HardenedHTTPServer:
         _close(sock)
 
     # -- the workers --
-    def _work(self) -> None:
+    def _work(self, jobs: queue.Queue[Optional[Tuple[socket.socket, Request]]]) -> None:
         while True:
-            job = self._jobs.get()
+            job = jobs.get()
             if job is None or self._stopping.is_set():
                 if job is not None:
                     _close(job[0])
