@@ -1,6 +1,7 @@
-"""The status page in a real headless browser (Debian's chromium, started here): every camera's tile shows
-its picture (the page records each loaded picture's natural size in the tile's data-picture), and a camera
-that stopped on an error shows the error. `python tests/test_status_page_browser.py docs/status-page.png`
+"""The status page in a real headless browser (Debian's chromium, started here, enforcing the page's
+Content-Security-Policy: its script runs by its hash): every camera's tile shows its picture (the page
+records each loaded picture's natural size in the tile's data-picture), and a camera that stopped on an
+error shows the error. `python tests/test_status_page_browser.py docs/status-page.png`
 makes the README's screenshot the same way."""
 
 from __future__ import annotations

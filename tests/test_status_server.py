@@ -108,7 +108,8 @@ def test_cameras_json_thumbnails_and_metrics(served: Tuple[StatusServer, Sources
 
     status, headers, page = get(server.url)
     assert status == 200 and headers["Content-Type"].startswith("text/html")
-    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'sha256-" in policy  # only the page's own script
     assert b"api/cameras" in page and b"http" not in page.split(b"<script>")[1]  # nothing loaded from elsewhere
     assert get(server.url + "nowhere")[0] == 404
 

@@ -8,41 +8,12 @@ URLs are relative, so the page also works behind a path prefix (kubectl proxy, a
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 REFRESH_MS = 2000
 
-STATUS_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>kvs-parser cameras</title>
-<style>
-  body { font: 14px system-ui, sans-serif; margin: 0; background: #f3f4f6; color: #111827; }
-  header { display: flex; gap: 1.5em; align-items: baseline; padding: .8em 1.2em;
-           background: #111827; color: #f9fafb; }
-  header h1 { font-size: 1.1em; margin: 0; }
-  header .lost { color: #fca5a5; }
-  main { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 1em; padding: 1em; }
-  .tile { background: #fff; border-radius: 6px; box-shadow: 0 1px 3px #0002; overflow: hidden;
-          border-top: 4px solid #9ca3af; }
-  .tile.running { border-top-color: #16a34a; } .tile.starting, .tile.pending { border-top-color: #d97706; }
-  .tile.failed, .tile.not_answering { border-top-color: #dc2626; } .tile.ended { border-top-color: #6b7280; }
-  .picture { aspect-ratio: 16 / 9; background: #1f2937; display: flex; align-items: center; justify-content: center; }
-  .picture img { width: 100%; height: 100%; object-fit: contain; }
-  .picture span { color: #9ca3af; }
-  .body { padding: .6em .8em; }
-  .title { display: flex; justify-content: space-between; font-weight: 600; gap: .5em; }
-  .state { font-size: .8em; text-transform: uppercase; color: #374151; }
-  dl { display: grid; grid-template-columns: auto 1fr auto 1fr; gap: .15em .6em; margin: .5em 0 0; font-size: .9em; }
-  dt { color: #6b7280; } dd { margin: 0; font-variant-numeric: tabular-nums; }
-  .error { margin-top: .5em; color: #b91c1c; font-size: .9em; overflow-wrap: anywhere; }
-</style>
-</head>
-<body>
-<header><h1>kvs-parser</h1><span id="summary">loading&hellip;</span><span id="updated"></span></header>
-<noscript><p>This page needs JavaScript; the same data is at <a href="api/cameras">api/cameras</a>.</p></noscript>
-<main id="tiles"></main>
-<script>
+SCRIPT = """
 "use strict";
 const REFRESH_MS = __REFRESH_MS__;
 const tiles = new Map();
@@ -146,7 +117,43 @@ async function refresh() {
 
 refresh();
 setInterval(refresh, REFRESH_MS);
-</script>
+""".replace("__REFRESH_MS__", str(REFRESH_MS))
+# The Content-Security-Policy allows this one script by its hash: nothing else can run on the page.
+SCRIPT_SHA256 = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
+
+STATUS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>kvs-parser cameras</title>
+<style>
+  body { font: 14px system-ui, sans-serif; margin: 0; background: #f3f4f6; color: #111827; }
+  header { display: flex; gap: 1.5em; align-items: baseline; padding: .8em 1.2em;
+           background: #111827; color: #f9fafb; }
+  header h1 { font-size: 1.1em; margin: 0; }
+  header .lost { color: #fca5a5; }
+  main { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 1em; padding: 1em; }
+  .tile { background: #fff; border-radius: 6px; box-shadow: 0 1px 3px #0002; overflow: hidden;
+          border-top: 4px solid #9ca3af; }
+  .tile.running { border-top-color: #16a34a; } .tile.starting, .tile.pending { border-top-color: #d97706; }
+  .tile.failed, .tile.not_answering { border-top-color: #dc2626; } .tile.ended { border-top-color: #6b7280; }
+  .picture { aspect-ratio: 16 / 9; background: #1f2937; display: flex; align-items: center; justify-content: center; }
+  .picture img { width: 100%; height: 100%; object-fit: contain; }
+  .picture span { color: #9ca3af; }
+  .body { padding: .6em .8em; }
+  .title { display: flex; justify-content: space-between; font-weight: 600; gap: .5em; }
+  .state { font-size: .8em; text-transform: uppercase; color: #374151; }
+  dl { display: grid; grid-template-columns: auto 1fr auto 1fr; gap: .15em .6em; margin: .5em 0 0; font-size: .9em; }
+  dt { color: #6b7280; } dd { margin: 0; font-variant-numeric: tabular-nums; }
+  .error { margin-top: .5em; color: #b91c1c; font-size: .9em; overflow-wrap: anywhere; }
+</style>
+</head>
+<body>
+<header><h1>kvs-parser</h1><span id="summary">loading&hellip;</span><span id="updated"></span></header>
+<noscript><p>This page needs JavaScript; the same data is at <a href="api/cameras">api/cameras</a>.</p></noscript>
+<main id="tiles"></main>
+<script>""" + SCRIPT + """</script>
 </body>
 </html>
-""".replace("__REFRESH_MS__", str(REFRESH_MS))
+"""

@@ -23,12 +23,12 @@ except ImportError as error:
 from ..camera._host import CameraHost
 from ..camera._status import CameraState, CameraStatus
 from ._http import Request, Response
-from ._page import STATUS_PAGE
+from ._page import SCRIPT_SHA256, STATUS_PAGE
 
 JSON = "application/json"
 JPEG = "image/jpeg"
 # The page loads only from this server: no external scripts, styles, fonts or images.
-PAGE_POLICY = ("default-src 'none'; img-src 'self'; connect-src 'self'; script-src 'unsafe-inline'; "
+PAGE_POLICY = (f"default-src 'none'; img-src 'self'; connect-src 'self'; script-src 'sha256-{SCRIPT_SHA256}'; "
                "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 NO_STORE = (("Cache-Control", "no-store"),)
 THUMBNAIL_WIDTHS = (16, 1280)  # ?width= is clamped to this range
