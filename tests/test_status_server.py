@@ -286,3 +286,48 @@ def test_a_stopped_server_starts_again_on_a_port_of_its_own() -> None:
         assert get_json(server.url + "healthz") == (200, {"status": "ok"})
         server.stop()
         assert not server.running
+
+
+class BrokenHost:
+    """A host whose every call fails, as one whose control plane is unreachable."""
+
+    def statuses(self) -> List[Any]:
+        raise RuntimeError("control plane unreachable")
+
+    def latest_jpeg(self, camera_id: str, max_width: int = 320) -> Any:
+        raise RuntimeError("control plane unreachable")
+
+
+def test_a_failing_host_is_reported_and_the_server_keeps_serving() -> None:
+    with StatusServer(CollectorRegistry(), BrokenHost()) as server:
+        status, _, body = get(server.url + "api/cameras")
+        assert status == 500 and b"RuntimeError: control plane unreachable" in body
+        status, ready = get_json(server.url + "readyz")
+        assert status == 503 and ready["error"] == "RuntimeError: control plane unreachable"
+        assert get(server.url + "cameras/door/latest.jpg")[0] == 500
+        assert get(server.url)[0] == 200 and get_json(server.url + "healthz")[0] == 200
+
+
+def closed_by_server(sock: socket.socket, wait: float = 2.0) -> bool:
+    sock.settimeout(wait)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_past_max_connections_the_oldest_waiting_one_is_dropped() -> None:
+    with StatusServer(CollectorRegistry(), limits=ServerLimits(max_connections=10)) as server:
+        held = [open_connection(server.port) for _ in range(30)]
+        try:
+            time.sleep(0.5)
+            started = time.monotonic()
+            assert get_json(server.url + "healthz") == (200, {"status": "ok"})
+            assert time.monotonic() - started < 1.0
+            assert all(closed_by_server(sock) for sock in held[:20])  # the oldest made room for the others
+            assert not closed_by_server(held[-1], wait=0.5)  # the newest still waits for its request
+        finally:
+            for sock in held:
+                sock.close()
