@@ -6,6 +6,8 @@ set -euo pipefail
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)  # the parser inflates zlib-compressed frames
+command -v chromium >/dev/null || missing+=(chromium)  # the status page's browser test and screenshot
+command -v promtool >/dev/null || missing+=(prometheus)  # promtool (alert rules) and a real Prometheus server
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then as_root=(); elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
   as_root=(sudo -n)

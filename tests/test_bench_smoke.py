@@ -19,6 +19,7 @@ SCRIPTS: Dict[str, List[str]] = {
     "scale": ["scale.py", "--quick"],
     "recovery": ["recovery.py", "--quick", "--fragment", "1"],
     "soak": ["soak.py", "--quick"],
+    "status_server": ["status_server.py", "--quick"],
     "parse_throughput": ["parse_throughput.py", "--quick", "--fixtures", str(FIXTURES)],
 }
 

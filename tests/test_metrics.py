@@ -73,7 +73,7 @@ def test_stop_releases_the_port() -> None:
     server.stop()
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url, timeout=2)
-    assert not [t for t in threading.enumerate() if t.name == "kvs-metrics-http"]
+    assert not [t for t in threading.enumerate() if t.name.startswith("kvs-metrics-http") and t.is_alive()]
 
 
 def test_registries_are_independent() -> None:

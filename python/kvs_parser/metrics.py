@@ -6,15 +6,13 @@ tests and several pipelines in one process never collide.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from typing import Any, Callable, Dict, Iterable, List, TypeVar
 
 from ._extras import missing_extra
 
 try:
-    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
     from prometheus_client.metrics import MetricWrapperBase
     from prometheus_client.metrics_core import Metric
     from prometheus_client.parser import text_string_to_metric_families
@@ -22,6 +20,7 @@ except ImportError as error:
     raise missing_extra("app", error) from error
 
 from ._recorders import LatencyRecorder, LatencySummary, RateMeter
+from .web import StatusServer
 
 __all__ = ["LATENCY_BUCKETS_MS", "CameraMetrics", "KVSMetrics", "LatencyRecorder", "LatencySummary",
            "MergedMetricsCollector", "MetricsServer", "RateMeter", "merged_families"]
@@ -110,13 +109,9 @@ def _shared(
     return shared
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # scrapes every few seconds would flood stderr
-
-
 class MetricsServer:
-    """Serves ``registry`` on ``http://host:port/metrics`` from a background thread until stop().
+    """Serves ``registry`` on ``http://host:port/metrics`` from background threads until stop(): a
+    ``kvs_parser.web.StatusServer`` with no cameras (its /healthz and /readyz answer too).
 
     Binds 127.0.0.1 by default: metrics are for a local scraper or a sidecar, not the open network.
     ``port=0`` picks a free port, readable from ``.port`` afterwards. A context manager.
@@ -125,37 +120,24 @@ class MetricsServer:
     def __init__(self, registry: CollectorRegistry, port: int = 0, host: str = "127.0.0.1") -> None:
         self.registry = registry
         self.host = host
-        self._requested_port = port
-        self._server: Optional[WSGIServer] = None
-        self._thread: Optional[threading.Thread] = None
+        self._server = StatusServer(registry, port=port, bind=host, name="kvs-metrics-http")
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if not self._server.running:
             raise RuntimeError("metrics server is not running")
-        return self._server.server_port
+        return self._server.port
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}/metrics"
+        return f"{self._server.url}metrics"
 
     def start(self) -> MetricsServer:
-        if self._server is not None:
-            return self
-        server = make_server(self.host, self._requested_port, make_wsgi_app(self.registry), handler_class=_QuietHandler)
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="kvs-metrics-http", daemon=True)
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        self._server.stop()
 
     def __enter__(self) -> MetricsServer:
         return self.start()
