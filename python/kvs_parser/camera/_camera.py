@@ -103,6 +103,19 @@ class Camera:
                 return
 
     # -- what it reports --
+    def latest_jpeg(self, max_width: int = 320) -> Optional[bytes]:
+        """The latest picture as a small JPEG, encoded now (never per frame); None before the first one, or
+        for pictures that are not numpy arrays in a CPU pixel format (nvdec's device arrays)."""
+        frame = self.latest
+        if frame is None:
+            return None
+        from ._thumbnail import jpeg_thumbnail
+
+        try:
+            return jpeg_thumbnail(frame.image, frame.pixel_format, max_width)
+        except (ValueError, TypeError):
+            return None
+
     def status(self) -> CameraStatus:
         metrics = self.source.get_metrics()
         latency = metrics.latency_ms

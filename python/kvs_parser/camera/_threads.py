@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import Optional, Union
 
 from prometheus_client import CollectorRegistry
 
@@ -14,11 +14,11 @@ from ..config import AppConfig
 from ..metrics import KVSMetrics
 from ._build import build_all
 from ._camera import Camera
+from ._group import CameraGroup
 from ._hooks import HookErrorPolicy, HookSpec, hook_runner
-from ._status import CameraStatus
 
 
-class CameraThreads:
+class CameraThreads(CameraGroup):
     """A host (see CameraHost): one Camera per camera, metrics on `registry`; `checkpoint` is a store URL."""
 
     def __init__(self, config: AppConfig, path: Union[str, Path] = "cameras.yaml", *, hook: HookSpec = None,
@@ -32,9 +32,9 @@ class CameraThreads:
         runner = hook_runner(hook, on_hook_error, metrics)
         where = f"pid {os.getpid()}"
         try:
-            self.cameras = build_all(config, path, lambda camera: Camera.from_config(
+            super().__init__(build_all(config, path, lambda camera: Camera.from_config(
                 config, camera, hook=runner, metrics=metrics, checkpoint=self._store,
-                checkpoint_metrics=checkpoint_metrics, where=where))
+                checkpoint_metrics=checkpoint_metrics, where=where)))
         except BaseException:
             self.close_store()
             raise
@@ -59,13 +59,3 @@ class CameraThreads:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    @property
-    def running(self) -> bool:
-        return any(camera.running for camera in self.cameras)
-
-    def statuses(self) -> List[CameraStatus]:
-        return [camera.status() for camera in self.cameras]
-
-    def failures(self) -> List[str]:
-        return [f"{camera.camera_id}: {camera.failure}" for camera in self.cameras if camera.failure]

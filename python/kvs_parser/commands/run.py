@@ -16,10 +16,10 @@ import time
 from typing import Any, Callable, List, Optional, Protocol
 
 from .._stop_flag import StopFlag
-from ..camera import CameraStatus, HookErrorPolicy, load_hook, status_line
+from ..camera import CameraHost, HookErrorPolicy, load_hook, status_line
 from ..config import AppConfig, load_config
-from ..metrics import MetricsServer
 from ..source import source_from_config
+from ..web import StatusServer
 from ._failures import UsageError
 
 CHECKPOINT_ENV = "KVS_PARSER_CHECKPOINT"
@@ -30,9 +30,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                                    description=__doc__)
     parser.add_argument("--config", required=True, help="the cameras.yaml to read")
     parser.add_argument("--metrics-port", type=int,
-                        help="serve Prometheus /metrics on METRICS_HOST:PORT (default: no metrics server)")
+                        help="serve the status page (/), Prometheus /metrics, /api/cameras, /healthz and /readyz on "
+                             "METRICS_HOST:PORT (default: no server)")
     parser.add_argument("--metrics-host", default="127.0.0.1",
-                        help="address the metrics server binds (0.0.0.0 in a pod; default 127.0.0.1)")
+                        help="address that server binds (0.0.0.0 in a pod; default 127.0.0.1)")
     parser.add_argument("--hook", metavar="MODULE:FUNCTION",
                         help="called with (camera_id, SourceFrame) for each frame; MODULE may be a .py file in the "
                              "current directory (default: no hook)")
@@ -57,8 +58,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-class Host(Protocol):
-    """What the status loop needs of the threads, the worker processes or the Ray actors."""
+class Host(CameraHost, Protocol):
+    """What the status loop and the status page need of the threads, the worker processes or the Ray actors."""
 
     registry: Any
 
@@ -68,8 +69,6 @@ class Host(Protocol):
 
     @property
     def running(self) -> bool: ...
-
-    def statuses(self) -> List[CameraStatus]: ...
 
     def failures(self) -> List[str]: ...
 
@@ -129,7 +128,7 @@ def _host(args: argparse.Namespace, config: AppConfig, checkpoint: Optional[str]
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     host = _host(args, config, checkpoint_url(args, config))
-    server = MetricsServer(host.registry, port=args.metrics_port, host=args.metrics_host) \
+    server = StatusServer(host.registry, host, port=args.metrics_port, bind=args.metrics_host) \
         if args.metrics_port is not None else None
     tick: Callable[[], Optional[str]] = getattr(host, "tick", lambda: None)  # Ray: re-reads the cameras.yaml
     tty = sys.stdout.isatty()
@@ -142,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{len(config.cameras)} cameras on {_describe(host)}", file=sys.stderr)
             if server is not None:
                 server.start()
-                print(f"metrics on {server.url}", flush=True)
+                print(f"status page on {server.url}, metrics on {server.url}metrics", flush=True)
             deadline = None if args.duration is None else time.monotonic() + args.duration
             while not stop.is_set():
                 wait = args.status_interval if deadline is None else min(args.status_interval,

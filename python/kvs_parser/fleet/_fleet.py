@@ -20,17 +20,18 @@ import shutil
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from multiprocessing import connection
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from urllib.parse import quote
 
 from prometheus_client import CollectorRegistry, Counter
 
 from ..camera import CameraState, CameraStatus, HookSpec
 from ..metrics import MergedMetricsCollector, MetricsServer
 from ..queue import QueuePolicy
+from ..web import read_local
 from ._ring import FrameRing, RingClosed, RingFrame
 from ._worker import WorkerSpec, worker_main
 
@@ -69,7 +70,7 @@ class _Worker:
     cameras: List[str]
     process: Any = None
     events: Any = None  # the parent's end of this worker's pipe
-    metrics_url: Optional[str] = None
+    base_url: Optional[str] = None  # the worker's status server (metrics, thumbnails), on loopback
     done: bool = False  # exited on its own after all its cameras ended
     failures: List[str] = field(default_factory=list)
 
@@ -262,14 +263,14 @@ class Fleet:
     # -- supervision --
     def _spawn(self, worker: _Worker, recover: bool) -> None:
         assert self._checkpoint is not None
-        worker.metrics_url = None
+        worker.base_url = None
         if worker.events is not None:
             worker.events.close()
         worker.events, sender = self._context.Pipe(duplex=False)
         spec = WorkerSpec(
             worker.index, self.config, worker.cameras, self._checkpoint,
             {c: self._rings[c].spec for c in worker.cameras if c in self._rings}, self._hook, self._on_hook_error,
-            self._stop, sender, os.getpid(), True, self._status_interval, recover,
+            self._stop, sender, os.getpid(), self._status_interval, recover,
             self._log_level,
         )
         worker.process = self._context.Process(target=worker_main, args=(spec,), daemon=True,
@@ -323,7 +324,7 @@ class Fleet:
         worker = self._workers[index]
         with self._lock:
             if kind == "metrics":
-                worker.metrics_url = payload
+                worker.base_url = payload
             elif kind == "status":
                 for status in payload:
                     self._status[status.camera_id] = status
@@ -332,15 +333,26 @@ class Fleet:
                 worker.failures.extend(failures)
                 worker.done = ended  # its cameras all ended by themselves: nothing to restart
 
-    def _worker_metric_texts(self) -> Iterator[str]:
-        """Each live worker's /metrics, over loopback: never through the environment's http_proxy."""
+    def _worker_urls(self, camera_id: Optional[str] = None) -> List[str]:
+        """The status servers of the live workers (of the one holding `camera_id`)."""
         with self._lock:
-            urls = [w.metrics_url for w in self._workers
-                    if w.metrics_url and w.process is not None and w.process.is_alive()]
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        for url in urls:
+            return [w.base_url for w in self._workers if w.base_url and w.process is not None
+                    and w.process.is_alive() and (camera_id is None or camera_id in w.cameras)]
+
+    def _worker_metric_texts(self) -> Iterator[str]:
+        for url in self._worker_urls():
             try:
-                with opener.open(url, timeout=2.0) as response:
-                    yield response.read().decode()
+                yield read_local(url + "metrics", 2.0).decode()
             except OSError as error:  # a worker that just died or is restarting: its cameras are absent once
                 log.warning("metrics of %s not available: %s", url, error)
+
+    def latest_jpeg(self, camera_id: str, max_width: int = 320) -> Optional[bytes]:
+        """The camera's latest picture as a JPEG, asked of its worker now; None while it has none."""
+        if camera_id not in self._rows:
+            raise KeyError(camera_id)
+        for url in self._worker_urls(camera_id):
+            try:
+                return read_local(f"{url}cameras/{quote(camera_id, safe='')}/latest.jpg?width={max_width}", 2.0)
+            except OSError:  # 404 before its first picture, or its worker restarting
+                return None
+        return None

@@ -39,7 +39,6 @@ class WorkerSpec:
     # if a worker is killed while waiting on it)
     events: Any  # this worker's end of a one-way Pipe to the parent (its own: a kill breaks no one else's)
     parent_pid: int
-    metrics: bool = False
     status_interval: float = 1.0
     recover_rings: bool = False
     log_level: int = logging.WARNING
@@ -80,18 +79,17 @@ def worker_main(spec: WorkerSpec) -> None:
     from prometheus_client import CollectorRegistry
 
     from ..camera import Camera, hook_runner
+    from ..camera._group import CameraGroup
     from ..checkpoint import open_store
     from ..checkpoint._metrics import CheckpointMetrics
-    from ..metrics import KVSMetrics, MetricsServer
+    from ..metrics import KVSMetrics
+    from ..web import StatusServer
     from ._ring import FrameRing
 
     registry = CollectorRegistry()
     metrics = KVSMetrics(registry)
     store = open_store(spec.checkpoint)
     hook = hook_runner(spec.hook, spec.on_hook_error, metrics)
-    server = MetricsServer(registry).start() if spec.metrics else None
-    if server is not None:
-        spec.events.send(("metrics", spec.index, server.url))
     rings = {camera: FrameRing.attach(ring) for camera, ring in spec.rings.items()}
     if spec.recover_rings:
         for ring in rings.values():
@@ -102,6 +100,9 @@ def worker_main(spec: WorkerSpec) -> None:
                                   checkpoint_metrics=checkpoint_metrics, where=f"worker {spec.index}",
                                   sink=ring_sink(rings[camera_id]) if camera_id in rings else None)
                for camera_id in spec.cameras]
+    # The parent reads its workers' metrics and thumbnails here, over loopback.
+    server = StatusServer(registry, CameraGroup(cameras)).start()
+    spec.events.send(("metrics", spec.index, server.url))
     ended = False  # every camera ended on its own (nothing for the parent to restart)
     try:
         for camera in cameras:
@@ -128,8 +129,7 @@ def worker_main(spec: WorkerSpec) -> None:
         with contextlib.suppress(OSError):  # the parent may be gone
             spec.events.send(("status", spec.index, [camera.status() for camera in cameras]))
             spec.events.send(("done", spec.index, (failures, ended)))
-        if server is not None:
-            server.stop()
+        server.stop()
         for ring in rings.values():
             ring.close()
         store.close()

@@ -67,6 +67,9 @@ class CameraActor:
     def status(self) -> CameraStatus:
         return self.camera.status()
 
+    def latest_jpeg(self, max_width: int = 320) -> Optional[bytes]:
+        return self.camera.latest_jpeg(max_width)
+
     def metrics_text(self) -> str:
         return generate_latest(self.registry).decode()
 

@@ -218,6 +218,16 @@ class RayFleet:
         return CameraStatus(camera_id, CameraState.NOT_ANSWERING,
                             error="not answering: restarting, or its node is down")
 
+    def latest_jpeg(self, camera_id: str, max_width: int = 320, timeout: float = 2.0) -> Optional[bytes]:
+        """The camera's latest picture as a JPEG, asked of its actor now; None while it has none or does not
+        answer."""
+        actor = self._actors[camera_id]  # KeyError for an unknown camera
+        try:
+            picture: Optional[bytes] = ray.get(actor.latest_jpeg.remote(max_width), timeout=timeout)
+        except Exception:  # restarting, on a lost node, or never started: no picture for now
+            return None
+        return picture
+
     @property
     def running(self) -> bool:
         """False once no camera can run any more (each failed for good or ended)."""
