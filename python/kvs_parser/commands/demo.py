@@ -22,10 +22,10 @@ from typing import Any, Dict, List
 
 import boto3
 
+from .._recorders import LatencyRecorder, RateMeter
 from ..decode import DecodeOptions, FrameDecoder
 from ..emulator import Emulator, SyntheticCamera, read_index
 from ..getmedia import GetMediaClient, StartSelector
-from ..metrics import LatencyRecorder, RateMeter
 from ..source import ProducerClock
 from ._images import write_image
 from ._status import format_ms as ms
