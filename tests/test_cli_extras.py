@@ -31,7 +31,7 @@ NEEDS = {
     ("demo",): "emulator",
     ("demo", "--help"): "emulator",
     ("emulate", "--live", "cam"): "emulator",
-    ("run", "cameras.yaml"): "app",
+    ("run", "--config", "cameras.yaml"): "app",
     ("run", "--help"): "app",
     ("frames", "cam", "--out", "frames"): "decode",
     ("audio", "call", "call.wav"): "decode",
@@ -135,7 +135,7 @@ def _one_line_without(absent: List[str], command: List[str]) -> Dict[str, object
 
 
 def test_an_install_with_decode_but_not_app_names_app_for_run() -> None:
-    outcome = _one_line_without(["pydantic"], ["run", "cameras.yaml"])
+    outcome = _one_line_without(["pydantic"], ["run", "--config", "cameras.yaml"])
     assert outcome["code"] == 2
     assert outcome["lines"] == ['kvs-parser run: needs the [app] extra (pydantic not installed): '
                                 'pip install "kvs-parser-py[app]"']
