@@ -21,10 +21,8 @@ from typing import Dict, List, Set
 import pytest
 
 import kvs_parser
-from conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.timeout(120)
-FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "kvs" / "output_get_media.mkv"
 
 # command line -> the extra its one line must name
 NEEDS = {
@@ -114,11 +112,12 @@ def test_a_command_whose_extra_is_missing_says_so_in_one_line(plain_python: Path
     assert not (tmp_path / "frames").exists() and not (tmp_path / "call.wav").exists()  # nothing was run
 
 
-def test_the_commands_of_a_plain_install_run(plain_python: Path, tmp_path: Path) -> None:
-    inspected = kvs_parser_in(plain_python, tmp_path, "inspect", str(FIXTURE))
+def test_the_commands_of_a_plain_install_run(plain_python: Path, tmp_path: Path, fixtures: Path) -> None:
+    capture = fixtures / "kvs" / "output_get_media.mkv"
+    inspected = kvs_parser_in(plain_python, tmp_path, "inspect", str(capture))
     assert inspected.returncode == 0, inspected.stderr
     assert "fragment(s)" in inspected.stdout
-    piped = subprocess.run([str(plain_python), "-m", "kvs_parser", "pipe", str(FIXTURE), "--max-frames", "3"],
+    piped = subprocess.run([str(plain_python), "-m", "kvs_parser", "pipe", str(capture), "--max-frames", "3"],
                            capture_output=True, cwd=tmp_path, timeout=60, check=False)
     assert piped.returncode == 0, piped.stderr
     assert piped.stdout.startswith(b"\x1a\x45\xdf\xa3")  # the EBML header of the MKV written to stdout

@@ -25,6 +25,8 @@ def emulate_port_default() -> int:
 
 def test_the_default_port_is_the_one_the_docs_point_at() -> None:
     assert emulate_port_default() == 4566
+    if not (PROJECT_ROOT / "README.md").is_file():  # the suite copied out of the tree to test a wheel
+        pytest.skip("a source-tree check: README.md and examples/ are not here")
     readme = (PROJECT_ROOT / "README.md").read_text()
     opencv_loop = (PROJECT_ROOT / "examples" / "opencv_loop.py").read_text()
     for text in (readme, opencv_loop):
