@@ -138,3 +138,15 @@ def test_an_install_with_decode_but_not_app_names_app_for_run() -> None:
     assert outcome["code"] == 2
     assert outcome["lines"] == ['kvs-parser run: needs the [app] extra (pydantic not installed): '
                                 'pip install "kvs-parser-py[app]"']
+
+
+def test_demo_runs_with_the_emulator_extra_alone(tmp_path: Path) -> None:
+    """What `COMMAND_EXTRAS` says demo needs is all it needs: no pydantic, PyYAML or prometheus_client."""
+    prelude = "import sys\n" + "".join(f"sys.modules[{name!r}] = None\n"
+                                       for name in ("pydantic", "yaml", "prometheus_client", "ray", "redis"))
+    code = prelude + ("from kvs_parser.cli import main\n"
+                      "sys.exit(main(['demo', '--seconds', '2', '--size', '160x96', '--snapshots', '1', "
+                      f"'--out', {str(tmp_path / 'out')!r}]))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=90, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "out" / "latency_summary.json").is_file()
