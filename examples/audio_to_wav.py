@@ -39,7 +39,8 @@ def main() -> None:
     for track in tracks:
         print(f"{track.name}: {len(track.samples)} samples at {track.sample_rate} Hz, peak {abs(track.samples).max()}")
     frames = write_wav(args.out, tracks)
-    print(f"wrote {args.out}: {len(tracks)} channel(s), {frames / tracks[0].sample_rate:.2f} s")
+    channels = sum(track.channels for track in tracks)  # a stereo track is two of them
+    print(f"wrote {args.out}: {channels} channel(s), {frames / tracks[0].sample_rate:.2f} s")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ def test_hevc_recordings_replay_too(tmp_path: Path) -> None:
 
 def test_emulate_live_name_equals_file(small_recording: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "kvs_parser", "emulate", "--live", f"door={small_recording}",
-                             "--fragment-duration", "1"], stdout=subprocess.PIPE, text=True)
+                             "--fragment-duration", "1", "--port", "0"], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     url = proc.stdout.readline().strip().rsplit(" ", 1)[-1]
     try:

@@ -10,12 +10,14 @@ import wave
 from pathlib import Path
 from typing import Iterator, List
 
+import numpy as np
 import pytest
 
 from conftest import PROJECT_ROOT
 from kvs_parser import iter_frames
 from kvs_parser.emulator import Emulator, SyntheticCamera
-from test_audio import connect_media
+from kvs_parser.mkv import TRACK_TYPE_AUDIO, Block, TrackSpec
+from test_audio import RATE, connect_media, tone
 
 pytestmark = pytest.mark.timeout(120)
 EXAMPLES = PROJECT_ROOT / "examples"
@@ -86,3 +88,18 @@ def test_audio_to_wav(emu: Emulator, tmp_path: Path) -> None:
     assert "AUDIO_FROM_CUSTOMER: 16000 samples at 8000 Hz" in out
     with wave.open(str(wav_path), "rb") as wav:
         assert (wav.getnchannels(), wav.getframerate(), wav.getnframes()) == (2, 8000, 16000)
+
+
+def test_audio_to_wav_counts_the_channels_of_a_stereo_track(emu: Emulator, tmp_path: Path) -> None:
+    stereo = np.stack([tone(440, 1.0), tone(1000, 1.0)], axis=1)  # (samples, 2): one track, two channels
+    per_block = RATE // 50
+    blocks = [Block(1, i * 20, stereo[i * per_block:(i + 1) * per_block].astype("<i2").tobytes())
+              for i in range(50)]
+    track = TrackSpec(1, "A_PCM/INT/LIT", TRACK_TYPE_AUDIO, name="ROOM", sampling_frequency=float(RATE),
+                      channels=2, bit_depth=16)
+    emu.add_frames_stream("stereo", (track,), [blocks], media_type="audio/L16")
+    wav_path = tmp_path / "room.wav"
+    out = run_example("audio_to_wav.py", "stereo", str(wav_path), "--endpoint-url", emu.endpoint_url)
+    with wave.open(str(wav_path), "rb") as wav:
+        assert wav.getnchannels() == 2
+    assert f"wrote {wav_path}: 2 channel(s), 1.00 s" in out

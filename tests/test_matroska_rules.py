@@ -16,7 +16,19 @@ import pytest
 
 import kvs_parser
 from kvs_parser import KVSStreamParser, _kvsparser
-from kvs_parser.mkv import binary_element, element, element_header, master, string_element, uint_element
+from kvs_parser.mkv import (
+    TRACK_TYPE_AUDIO,
+    Block,
+    FragmentWriter,
+    Lacing,
+    TrackSpec,
+    binary_element,
+    element,
+    element_header,
+    master,
+    string_element,
+    uint_element,
+)
 
 EBML_HEADER = b"\x1a\x45\xdf\xa3"
 # First bytes of the IDs valid directly in a Cluster or Segment, or of a sync ID: garbage starting with
@@ -129,3 +141,21 @@ def test_codec_delay_seek_pre_roll_and_lace_times() -> None:
     assert (seen[1].codec_delay_ns, seen[1].seek_pre_roll_ns) == (None, None)
     assert [(f.track_number, f.lace_index, f.pts_ms) for f in frames] == [
         (1, 0, 510), (1, 1, 530), (1, 2, 550), (2, 0, 520), (2, 1, 520), (2, 2, 520)]
+
+
+@pytest.mark.parametrize(("timecode_scale", "cluster", "block_ticks", "step_ns"), [
+    (20_833, 4_000, 4_080, 10_666_667),  # 1/48 kHz ticks: the block at 84.998640 ms
+    (1_000, 84_000, 84_998, 10_667_000),  # microsecond ticks: the block at 84.998 ms
+])
+def test_lace_times_are_summed_in_ns_and_rounded_once(timecode_scale: int, cluster: int, block_ticks: int,
+                                                      step_ns: int) -> None:
+    """Lace 1 is at 84.998 + 10.667 = 95.665 ms: 95, where adding 10 ms to the block's 84 gave 94."""
+    track = TrackSpec(1, "A_OPUS", TRACK_TYPE_AUDIO, default_duration_ns=step_ns, sampling_frequency=48_000.0,
+                      channels=2)
+    laced = Block(1, block_ticks, (b"\x01" * 8,) * 4, lacing=Lacing.FIXED)
+    writer = FragmentWriter((track,), timecode_scale=timecode_scale)
+    frames = list(kvs_parser.iter_frames(writer.fragment([laced], cluster_timecode=cluster)))
+    block_ns = block_ticks * timecode_scale
+    assert [f.lace_index for f in frames] == [0, 1, 2, 3]
+    assert [f.pts_ms for f in frames] == [(block_ns + k * step_ns) // 1_000_000 for k in range(4)]
+    assert [f.pts_ms for f in frames] == [84, 95, 106, 116]

@@ -159,15 +159,14 @@ void StreamParser::EmitLacedBlock(Frame frame, std::vector<std::uint8_t>* payloa
   // Laces after the first start DefaultDuration apart (without one, all carry the block's time).
   const TrackInfo* track = laces.size() > 1 ? FindTrack(frame.track_number) : nullptr;
   const std::uint64_t step_ns = track != nullptr ? track->default_duration_ns.value_or(0) : 0;
-  const std::int64_t block_ms = frame.pts_ms;  // stamped when its header was read
+  const std::int64_t ticks = SaturatingAdd(frame.cluster_timecode, frame.timecode);
   for (std::size_t k = 0; k < laces.size(); ++k) {
     Frame lace = frame;
     lace.lace_index = static_cast<std::uint32_t>(k);
     lace.data = laces[k];
     lace.owned = nullptr;
-    // k < 256 laces and step < 2^64 ns: the offset in ms fits in int64 after the division.
-    const long double offset_ms = static_cast<long double>(step_ns) * k / 1000000.0L;
-    lace.pts_ms = SaturatingAdd(block_ms, static_cast<std::int64_t>(offset_ms));
+    // In ns from the block's ticks, rounded once (lace 0 keeps the time stamped from its header).
+    if (k > 0) lace.pts_ms = LaceMillis(ticks, segment_.info.timecode_scale, step_ns, k);
     EmitFrame(lace);
   }
 }

@@ -45,6 +45,36 @@ inline std::int64_t ToMillis(std::int64_t ticks, std::uint64_t timecode_scale) {
   return static_cast<std::int64_t>(ms);
 }
 
+// Time in ms of lace `k` of a block at `ticks`, the laces `step_ns` (DefaultDuration) apart: the block's
+// time plus k steps is summed in ns and converted once, the way ToMillis converts the block's own time
+// (truncating; flooring for a scale that divides 1 ms). Lace 0 is ToMillis(ticks, timecode_scale) exactly.
+// Converting the block first and adding whole ms per step would lose up to a ms: with TimestampScale
+// 20833 ns and DefaultDuration 10.667 ms, lace 1 of a block at 84.998 ms is at 95.665 ms, not 94.
+inline std::int64_t LaceMillis(std::int64_t ticks, std::uint64_t timecode_scale, std::uint64_t step_ns,
+                               std::uint64_t k) {
+  constexpr std::uint64_t kNsPerMs = 1000000;
+  const std::int64_t block_ms = ToMillis(ticks, timecode_scale);
+  if (k == 0 || step_ns == 0) return block_ms;
+  if (timecode_scale % kNsPerMs != 0 && kNsPerMs % timecode_scale != 0) {
+    const long double ms = (static_cast<long double>(ticks) * timecode_scale +
+                            static_cast<long double>(step_ns) * static_cast<long double>(k)) / kNsPerMs;
+    if (ms >= static_cast<long double>(kMaxTicks)) return kMaxTicks;
+    if (ms <= static_cast<long double>(kMinTicks)) return kMinTicks;
+    return static_cast<std::int64_t>(ms);
+  }
+  // Exact in integers: the block's ns past its whole ms (none when the scale is whole ms), plus k steps.
+  std::uint64_t block_rest_ns = 0;
+  if (timecode_scale < kNsPerMs) {
+    const auto per_ms = static_cast<std::int64_t>(kNsPerMs / timecode_scale);
+    std::int64_t rest_ticks = ticks % per_ms;
+    if (rest_ticks < 0) rest_ticks += per_ms;  // ToMillis floors here
+    block_rest_ns = static_cast<std::uint64_t>(rest_ticks) * timecode_scale;
+  }
+  // k < 2^8 (a block holds at most 256 laces) and step < 2^64: each product stays far below 2^63.
+  const std::uint64_t offset_ms = k * (step_ns / kNsPerMs) + (block_rest_ns + k * (step_ns % kNsPerMs)) / kNsPerMs;
+  return SaturatingAdd(block_ms, static_cast<std::int64_t>(offset_ms));
+}
+
 // ToMillis with its divisions done once per TimecodeScale rather than per frame: PrepareMillis when
 // the scale is set, then ToMillisPrepared for each frame (equal to ToMillis(ticks, scale)).
 struct MillisFactor {

@@ -84,12 +84,14 @@ Bytes Track(std::uint64_t number, const std::string& codec, const Bytes& extra) 
   return Element(0xAE, Cat({Uint(0xD7, number), Uint(0x83, codec[0] == 'V' ? 1 : 2), Str(0x86, codec), extra}));
 }
 
-// One fragment: unknown-size Segment and Cluster (Timecode 1000), as GetMedia sends them.
-Bytes Fragment(const std::string& number, const Bytes& tracks, const Bytes& blocks) {
-  return Cat({EbmlHeader(), UnknownSize(0x18538067), Element(0x1549A966, Uint(0x2AD7B1, 1000000)),
+// One fragment: unknown-size Segment and Cluster, as GetMedia sends them (TimecodeScale 1 ms and Cluster
+// Timecode 1000 unless given).
+Bytes Fragment(const std::string& number, const Bytes& tracks, const Bytes& blocks,
+               std::uint64_t timecode_scale = 1000000, std::uint64_t cluster_timecode = 1000) {
+  return Cat({EbmlHeader(), UnknownSize(0x18538067), Element(0x1549A966, Uint(0x2AD7B1, timecode_scale)),
               Element(0x1654AE6B, tracks),
               Element(0x1254C367, Element(0x7373, SimpleTag("AWS_KINESISVIDEO_FRAGMENT_NUMBER", number))),
-              UnknownSize(0x1F43B675), Uint(0xE7, 1000), blocks});
+              UnknownSize(0x1F43B675), Uint(0xE7, cluster_timecode), blocks});
 }
 
 Bytes Encoding(std::uint64_t algorithm, const Bytes& settings, std::uint64_t scope = 1, std::uint64_t order = 0) {
@@ -272,6 +274,25 @@ void LacesAreSpacedByDefaultDuration() {
         rec.tracks[1].seek_pre_roll_ns == 80000000u && !rec.tracks[0].codec_delay_ns);
 }
 
+// Lace times are summed in ns from the block's ticks and rounded once. Scale 20833 ns (1/48 kHz), the
+// block at tick 4080 = 84.998640 ms, laces 10.666667 ms apart: 95.665307, 106.331974, 116.998641 ms.
+// Adding the laces' offsets to the block's time already cut to 84 ms gave 94 and 105.
+void LaceTimesOfANonMillisecondScaleAreRoundedOnce() {
+  const Bytes tracks = Track(2, "A_OPUS", Uint(0x23E383, 10666667));
+  const std::vector<Bytes> laces(4, Bytes(8, 1));
+  Recorder rec;
+  Parse(Fragment("1", tracks, FixedLaced(2, 80, laces), 20833, 4000), &rec);
+  std::vector<std::int64_t> pts;
+  for (const Frame& f : rec.frames) pts.push_back(f.pts_ms);
+  CHECK(pts == std::vector<std::int64_t>({84, 95, 106, 116}));
+  // A scale that divides 1 ms (1 us): the block at 84.998 ms, laces 10.667 ms apart, exactly in integers.
+  Recorder micro;
+  Parse(Fragment("1", Track(2, "A_OPUS", Uint(0x23E383, 10667000)), FixedLaced(2, 998, laces), 1000, 84000), &micro);
+  pts.clear();
+  for (const Frame& f : micro.frames) pts.push_back(f.pts_ms);
+  CHECK(pts == std::vector<std::int64_t>({84, 95, 106, 116}));
+}
+
 // ---- tags ------------------------------------------------------------------------------------------
 
 // Carried from issue 12: a SimpleTag that is not UTF-8 is reported and dropped, never applied; KVS tags
@@ -329,6 +350,7 @@ int main() {
   RUN_TEST(EncodingsAreUndoneHighestOrderFirst);
   RUN_TEST(UndecodableFramesAreFlaggedAndBounded);
   RUN_TEST(LacesAreSpacedByDefaultDuration);
+  RUN_TEST(LaceTimesOfANonMillisecondScaleAreRoundedOnce);
   RUN_TEST(TagRules);
   RUN_TEST(SkippedBlocksAreNeverCopied);
   TEST_MAIN_END();

@@ -1,12 +1,14 @@
 """Secrets out of messages: presigned URLs (HLS session URLs) carry a SessionToken and SigV4 query fields.
 
-`redact` scrubs text; `scrubbed` gives an exception safe to raise or log, keeping its cause chain.
+`redact` scrubs text; `scrubbed` gives an exception safe to raise or log, its whole chain scrubbed too.
+Raise it outside the `except` block that caught the original: raised inside, Python links the original
+back in as its __context__.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Dict, List, Optional
 
 from .errors import KVSError
 
@@ -36,18 +38,46 @@ class RedactedError(KVSError):
         self.original_type = original_type
 
 
-def scrubbed(error: Optional[BaseException], depth: int = 0) -> Optional[BaseException]:
-    """`error` itself when nothing in it or its causes holds a secret; else a RedactedError copy (the
-    causes scrubbed the same way), so the chain stays readable and safe to log."""
-    if error is None or depth > 16:
+def _texts(error: BaseException) -> List[str]:
+    """Everything of `error` that a log line or a traceback may print."""
+    texts = [str(error), repr(error), *(repr(arg) for arg in error.args)]
+    texts += [str(note) for note in getattr(error, "__notes__", None) or ()]
+    texts += [repr(value) for value in getattr(error, "__dict__", {}).values()]
+    return texts
+
+
+def holds_secret(error: BaseException) -> bool:
+    """True if the str, repr, args, notes or attributes of `error` (not its causes) hold a secret."""
+    return any(redact(text) != text for text in _texts(error))
+
+
+def scrubbed(error: Optional[BaseException], _seen: Optional[Dict[int, Optional[BaseException]]] = None,
+             ) -> Optional[BaseException]:
+    """`error` safe to raise or log, with its whole chain (every __cause__ and __context__, suppressed or
+    not): an exception holding a secret is replaced by a RedactedError copy with the redacted text (its
+    args are redacted in place first, which keeps its type when that is what prints it), and each link is
+    pointed at the scrubbed version of what it held. Cycles and chains over 64 long are cut."""
+    if error is None:
         return None
-    cause = error.__cause__ if error.__cause__ is not None else (
-        None if error.__suppress_context__ else error.__context__)
-    clean_cause = scrubbed(cause, depth + 1)
-    text = str(error)
-    clean_text = redact(text)
-    if clean_text == text and clean_cause is cause:
-        return error
-    copy = RedactedError(type(error).__name__, clean_text)
-    copy.__cause__ = clean_cause
-    return copy
+    seen: Dict[int, Optional[BaseException]] = {} if _seen is None else _seen
+    if id(error) in seen or len(seen) >= 64:
+        return seen.get(id(error))
+    seen[id(error)] = None  # a link back to an error being scrubbed is cut
+    cause = scrubbed(error.__cause__, seen)
+    context = scrubbed(error.__context__, seen)
+    clean = error
+    if holds_secret(error):
+        error.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in error.args)
+        if holds_secret(error):
+            clean = RedactedError(type(error).__name__, redact(str(error))).with_traceback(error.__traceback__)
+    suppress = error.__suppress_context__
+    clean.__cause__, clean.__context__ = cause, context
+    clean.__suppress_context__ = suppress  # setting __cause__ set it
+    seen[id(error)] = clean
+    return clean
+
+
+def scrubbed_error(error: BaseException) -> BaseException:
+    """`scrubbed` for an error that is there: the error to raise in its place."""
+    clean = scrubbed(error)
+    return error if clean is None else clean

@@ -5,8 +5,10 @@ Each module in `kvs_parser.commands` exposes `register(subparsers)`, which adds 
 command being run (or asked for its --help) is imported: `kvs-parser --help` loads no PyAV, boto3 or
 pydantic, and a command whose extra is missing does not break the others.
 
-A failure is one line on stderr naming what failed and what to do (`commands._failures`), exit code 2
-for a usage or configuration mistake and 1 at runtime; `--debug` adds the traceback.
+A command whose extra is not installed says so in one line (exit 2) before anything of it is imported
+(`_extras.COMMAND_EXTRAS`). A failure is one line on stderr naming what failed and what to do
+(`commands._failures`), exit code 2 for a usage or configuration mistake and 1 at runtime; `--debug` adds
+the traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 import traceback
 from typing import Iterator, Optional, Sequence
 
+from ._extras import command_needs
 from ._version import __version__
 
 # Subcommands in the order `--help` lists them, with the one line it shows for each.
@@ -59,8 +62,7 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParse
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    args = sys.argv[1:] if argv is None else list(argv)
-    chosen = next((arg for arg in args if not arg.startswith("-")), None)
+    chosen = chosen_command(argv)
     for name, summary in COMMANDS.items():
         if name == chosen:
             importlib.import_module(f"kvs_parser.commands.{name}").register(subparsers)
@@ -70,6 +72,12 @@ def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParse
         command.formatter_class = HelpFormatter
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     return parser
+
+
+def chosen_command(argv: Optional[Sequence[str]] = None) -> Optional[str]:
+    """The command `argv` names (its first word that is not an option), if any."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    return next((arg for arg in args if not arg.startswith("-")), None)
 
 
 @contextlib.contextmanager
@@ -93,7 +101,16 @@ def _log_to_stderr() -> Iterator[None]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser(argv)
+    chosen = chosen_command(argv)
+    needs = command_needs(chosen) if chosen in COMMANDS else None
+    if needs is None:
+        try:
+            parser = build_parser(argv)
+        except ImportError as error:  # a dependency COMMAND_EXTRAS does not list: still one line
+            needs = str(error)
+    if needs is not None:
+        print(f"kvs-parser {chosen}: {needs}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
         parser.print_help()

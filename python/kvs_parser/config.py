@@ -457,4 +457,11 @@ def load_config(path: Union[str, Path]) -> AppConfig:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         raise ConfigError(path, [ConfigProblem("", f"not valid YAML: {where}{error}")]) from None
-    return parse_config(raw, path)
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ConfigError(path, [ConfigProblem("", "collections nested too deeply to read")]) from None
+    except ValueError as error:  # e.g. an integer of more digits than Python converts (sys.int_info)
+        raise ConfigError(path, [ConfigProblem("", f"a value cannot be read: {error}")]) from None
+    try:
+        return parse_config(raw, path)
+    except RecursionError:  # nesting PyYAML could read but validation cannot walk
+        raise ConfigError(path, [ConfigProblem("", "collections nested too deeply to read")]) from None

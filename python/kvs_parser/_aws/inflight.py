@@ -3,7 +3,8 @@
 botocore gives no handle on the connection of a call in progress: a server that accepted the
 connection and never answers would hold the caller until read_timeout. The clients' urllib3 pools are
 swapped for subclasses that note the connection each thread is using, and `abort(thread)` shuts its
-socket down (the call then fails at once with a connection error).
+socket down (the call then fails at once with a connection error). The same pools bound the header
+phase by read_timeout and check the header block (`header_phase`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Sequence
+
+from urllib3.exceptions import ReadTimeoutError
+
+from .header_phase import HeaderDeadline, complete_headers_connection
 
 
 class InFlightRequests:
@@ -37,13 +42,25 @@ class InFlightRequests:
 
         class TrackingPool(base):  # type: ignore[misc]
             _tracked_by = registry
+            ConnectionCls = complete_headers_connection(getattr(base, "ConnectionCls", None))
 
             def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
                 registry._enter(conn)
+                seconds = _read_timeout(self, kwargs.get("timeout"))
+                deadline = HeaderDeadline(conn, seconds)
                 try:
-                    return super()._make_request(conn, *args, **kwargs)
+                    with deadline:
+                        response = super()._make_request(conn, *args, **kwargs)
+                except BaseException as error:
+                    if deadline.expired:
+                        raise _header_timeout(self, args, seconds) from error
+                    raise
                 finally:
                     registry._leave()
+                if deadline.expired:  # it fired as the headers came in: the socket is already shut
+                    response.close()
+                    raise _header_timeout(self, args, seconds)
+                return response
 
         with self._lock:
             return self._pools.setdefault(base, TrackingPool)
@@ -66,3 +83,17 @@ class InFlightRequests:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
         return True
+
+
+def _read_timeout(pool: Any, timeout: Any) -> Optional[float]:
+    """The read timeout in seconds a request of `pool` runs under (its own `timeout` or the pool's)."""
+    try:
+        seconds = pool._get_timeout(timeout if timeout is not None else pool.timeout).read_timeout
+    except (AttributeError, TypeError, ValueError):
+        return None
+    return float(seconds) if isinstance(seconds, (int, float)) and seconds > 0 else None
+
+
+def _header_timeout(pool: Any, args: Sequence[Any], seconds: Optional[float]) -> ReadTimeoutError:
+    url = str(args[1]) if len(args) > 1 else ""
+    return ReadTimeoutError(pool, url, f"no complete response headers within read_timeout ({seconds} s)")

@@ -40,10 +40,24 @@ def encode_image(image: np.ndarray, fmt: str = "jpg", pixel_format: str = "rgb24
     return b"".join(bytes(p) for p in packets)
 
 
-def write_image(image: np.ndarray, path: Union[str, Path], pixel_format: str = "rgb24") -> Path:
-    """Writes JPEG or PNG, chosen by the file's suffix (.jpg/.jpeg or .png)."""
+def write_image(image: np.ndarray, path: Union[str, Path], pixel_format: str = "rgb24",
+                *, overwrite: bool = True) -> Path:
+    """Writes JPEG or PNG, chosen by the file's suffix (.jpg/.jpeg or .png). With ``overwrite=False`` an
+    existing file is left alone: FileExistsError."""
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
     fmt = "jpg" if suffix == "jpeg" else suffix
-    path.write_bytes(encode_image(image, fmt, pixel_format))
+    data = encode_image(image, fmt, pixel_format)
+    with open(path, "wb" if overwrite else "xb") as file:
+        file.write(data)
     return path
+
+
+def free_path(directory: Path, stem: str, suffix: str, limit: int = 100_000) -> Path:
+    """directory/stem.suffix, or the first stem-N.suffix (N = 1, 2...) no file has: frames that share a
+    timestamp (a producer's equal timecodes) each get their own file, and an earlier run's are kept."""
+    for number in range(limit):
+        path = directory / (f"{stem}.{suffix}" if number == 0 else f"{stem}-{number}.{suffix}")
+        if not path.exists():
+            return path
+    raise FileExistsError(f"{directory}/{stem}-*.{suffix}: {limit} files of that name already exist")

@@ -22,11 +22,11 @@ from typing import Any, Dict, List
 
 import boto3
 
+from .._recorders import LatencyRecorder, RateMeter
 from ..camera import format_ms as ms
 from ..decode import DecodeOptions, FrameDecoder
 from ..emulator import Emulator, SyntheticCamera, read_index
 from ..getmedia import GetMediaClient, StartSelector
-from ..metrics import LatencyRecorder, RateMeter
 from ..source import ProducerClock
 from ._images import write_image
 from .emulate import frame_size

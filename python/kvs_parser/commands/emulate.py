@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import threading
 from typing import List, Tuple
@@ -13,12 +14,17 @@ import av
 from ..emulator import Emulator, Limits, SyntheticCamera
 from ._failures import UsageError
 
+# The port local AWS emulators listen on (LocalStack, moto's server mode): `--endpoint-url
+# http://127.0.0.1:4566` works with whichever one is running.
+DEFAULT_PORT = 4566
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("emulate", help="serve a local Kinesis Video Streams endpoint for boto3",
                                    description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 lets the OS choose one")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help="port to listen on; 0 lets the OS choose a free one")
     parser.add_argument("--stream", action="append", default=[], metavar="NAME=FILE",
                         help="a stream made of a media file cut into fragments (repeatable) (default: none)")
     parser.add_argument("--live", action="append", default=[], metavar="NAME[=FILE]",
@@ -63,13 +69,24 @@ def _file_streams(specs: List[str], option: str = "--stream") -> List[Tuple[str,
     return pairs
 
 
+def _started(host: str, port: int, limits: Limits) -> Emulator:
+    """The emulator listening on host:port; a port already taken is a usage error naming the way out."""
+    try:
+        return Emulator(host, port, limits=limits).start()
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise UsageError(f"port {port} on {host} is already in use (another emulator?): stop it, or choose "
+                         "another port with --port N (--port 0 picks a free one)") from None
+
+
 def run(args: argparse.Namespace) -> int:
     width, height = args.size
     files = _file_streams(args.stream)
     replays = _file_streams([spec for spec in args.live if "=" in spec], "--live")
     cameras = [spec for spec in args.live if "=" not in spec]
     limits = Limits(args.max_connections, args.tps, args.session_lifetime)
-    with Emulator(args.host, args.port, limits=limits) as emu:
+    with contextlib.closing(_started(args.host, args.port, limits)) as emu:
         for name, path in files:
             try:
                 emu.add_file_stream(name, path)

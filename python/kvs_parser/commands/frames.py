@@ -13,7 +13,7 @@ from typing import Any, Iterator, Optional
 from ..emulator import Emulator, SyntheticCamera
 from ..source import FrameTimeout, KVSGetMediaFrameSource, SourceEnded, SourceFrame
 from ._failures import UsageError
-from ._images import write_image
+from ._images import free_path, write_image
 from ._options import add_aws_options, add_start_option
 
 EMULATE_DEFAULT_MAX = 10  # --emulate alone: a demonstration that ends by itself
@@ -99,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
                 except SourceEnded:
                     break
                 if selector.keep(frame):
-                    path = args.out / f"{args.stream}_{frame.pts_ms:012d}.{args.format}"
-                    write_image(frame.image, path, frame.pixel_format)
+                    path = free_path(args.out, f"{args.stream}_{frame.pts_ms:012d}", args.format)
+                    write_image(frame.image, path, frame.pixel_format, overwrite=False)
                     saved += 1
                     _progress(saved, path)
     print(f"\nsaved {saved} {args.format} files to {args.out}/")

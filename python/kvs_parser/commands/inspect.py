@@ -11,6 +11,7 @@ from .._kvsparser import FragmentMetadata, FragmentStart, KVSStreamParser, Parse
 from ..errors import ParseError
 from ..iterators import iter_chunks
 from ..report import golden_report
+from ._printable import printable
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 class Summary:
-    """Prints events as they come, so a live pipe shows fragments as soon as they end."""
+    """Prints events as they come, so a live pipe shows fragments as soon as they end. Every line goes
+    through `printable`: tag values, track names and tokens come from the stream, maybe a hostile one."""
 
     def __init__(self, out: TextIO, every_frame: bool) -> None:
         self.out = out
@@ -51,34 +53,37 @@ class Summary:
         for chunk in iter_chunks(source):
             parser.parse(chunk)
         parser.close()
-        self.out.write(f"{parser.fragment_count} fragment(s), {parser.bytes_consumed} bytes, {self.errors} error(s)\n")
+        self._line(f"{parser.fragment_count} fragment(s), {parser.bytes_consumed} bytes, {self.errors} error(s)")
         return 1 if self.errors else 0
+
+    def _line(self, text: str) -> None:
+        self.out.write(printable(text) + "\n")
 
     def fragment_start(self, start: FragmentStart) -> None:
         self.frames_in_fragment = 0
-        self.out.write(f"+ Segment #{start.index} at byte {start.offset}\n")
+        self._line(f"+ Segment #{start.index} at byte {start.offset}")
 
     def tracks(self, tracks: list[TrackInfo]) -> None:
         for track in tracks:
-            self.out.write(f"|  + {track!r}\n")
+            self._line(f"|  + {track!r}")
 
     def frame(self, frame: ParsedFrame) -> None:
         self.frames_in_fragment += 1
         if self.every_frame or self.frames_in_fragment <= 5:
-            self.out.write(f"|  + {frame!r}\n")
+            self._line(f"|  + {frame!r}")
         elif self.frames_in_fragment == 6:
-            self.out.write("|  + ... (--frames lists them all)\n")
+            self._line("|  + ... (--frames lists them all)")
 
     def fragment_end(self, fragment: FragmentMetadata) -> None:
-        self.out.write(f"|  = {fragment!r}\n")
+        self._line(f"|  = {fragment!r}")
         for name, value in (
             ("millis_behind_now", fragment.millis_behind_now),
             ("continuation_token", fragment.continuation_token),
             ("error", fragment.error_code if fragment.is_error else None),
         ):
             if value is not None:
-                self.out.write(f"|    {name}: {value}\n")
+                self._line(f"|    {name}: {value}")
 
     def error(self, error: ParseError) -> None:
         self.errors += 1
-        self.out.write(f"!  {error}\n")
+        self._line(f"!  {error}")

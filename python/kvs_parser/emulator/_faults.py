@@ -29,6 +29,15 @@ class Fault:
     extra_tags: int = 0  # user SimpleTags added before each fragment's trailing AWS tags (one Tags element)
     non_utf8_tags: bool = False  # add a user tag whose name, and one whose value, is not valid UTF-8
     corrupt_tag: Optional[str] = None  # one byte of this tag's value (in every fragment) made 0xFF
+    # Header-phase faults of a streamed response (GetMedia): the header lines (status line included) sent
+    # this far apart, with this many filler lines added; or the connection dropped after this many lines.
+    header_line_interval: float = 0.0
+    header_filler_lines: int = 0
+    cut_headers_after_lines: Optional[int] = None
+
+    @property
+    def spoils_headers(self) -> bool:
+        return bool(self.header_line_interval or self.header_filler_lines) or self.cut_headers_after_lines is not None
 
 
 @dataclass

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ._body import BodySender, ConnectionDropped, EndedEarly
 from ._errors import AwsError
+from ._faults import Fault
 from ._hooks import BytesSent
 from ._state import ServiceState
 from ._wire import BytesResponse, JsonResponse, Request, Response, StreamResponse
@@ -153,11 +154,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         faults = self.server.state.faults
         sender = BodySender(self.wfile, request.fault, self.server.state.stopping, note=faults.note)
         try:
-            self.send_response(200)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Transfer-Encoding", "chunked")
-            self.send_header("x-amzn-RequestId", request_id)
-            self.end_headers()
+            headers = {"Content-Type": response.content_type, "Transfer-Encoding": "chunked",
+                       "x-amzn-RequestId": request_id}
+            if request.fault is not None and request.fault.spoils_headers:
+                self._spoiled_headers(headers, request.fault)
+            else:
+                self.send_response(200)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
             for piece in response.pieces:
                 self._tell_sent(request, len(piece.data), frame=piece.frame)
                 sender.send(piece)
@@ -175,6 +180,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if close is not None:
                 close()
             response.on_close()
+
+    def _spoiled_headers(self, headers: Dict[str, str], fault: Fault) -> None:
+        """The 200 response's header block as `fault` spoils it: lines trickled one at a time, or cut
+        (ConnectionDropped) after `cut_headers_after_lines` of them."""
+        fillers = {f"x-emulator-filler-{n}": str(n) for n in range(fault.header_filler_lines)}
+        lines = [f"{self.protocol_version} 200 OK", *(f"{k}: {v}" for k, v in {**headers, **fillers}.items()), ""]
+        stopping = self.server.state.stopping
+        self.server.state.faults.note("spoiled headers")
+        for number, line in enumerate(lines):
+            if fault.cut_headers_after_lines is not None and number >= fault.cut_headers_after_lines:
+                raise ConnectionDropped
+            if number and fault.header_line_interval and stopping.wait(fault.header_line_interval):
+                raise ConnectionDropped
+            self.wfile.write(line.encode("latin-1") + b"\r\n")
+            self.wfile.flush()
 
     def _hang_up(self) -> None:
         """Closes the connection without a response."""

@@ -3,7 +3,7 @@ Matroska with a single unknown-size Segment, or raw Annex B H.264/H.265 (the Jav
 
 from __future__ import annotations
 
-from ._annexb import AnnexBWriter, parameter_sets
+from ._annexb import AnnexBWriter, CodecPrivateError, parameter_sets
 from ._matroska import LiveMkvWriter
 
-__all__ = ["AnnexBWriter", "LiveMkvWriter", "parameter_sets"]
+__all__ = ["AnnexBWriter", "CodecPrivateError", "LiveMkvWriter", "parameter_sets"]

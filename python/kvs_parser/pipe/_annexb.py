@@ -9,14 +9,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, List, Optional, Tuple
 
+from ..errors import KVSError
+
 START_CODE = b"\x00\x00\x00\x01"
 H264, HEVC = "V_MPEG4/ISO/AVC", "V_MPEGH/ISO/HEVC"
+
+
+class CodecPrivateError(KVSError, ValueError):
+    """A track's CodecPrivate is not a complete avcC/hvcC record (too short, or a count or size that runs
+    past its end), so its parameter sets cannot be read."""
+
+
+def _byte(private: bytes, pos: int, what: str) -> int:
+    if pos >= len(private):
+        raise ValueError(f"{len(private)} bytes end before the {what} at byte {pos}")
+    return private[pos]
 
 
 def _read_units(private: bytes, pos: int, count: int, units: List[bytes]) -> int:
     """Appends `count` NAL units stored as 16-bit size + bytes from `pos`; returns the position after them."""
     for _ in range(count):
+        if pos + 2 > len(private):
+            raise ValueError(f"{len(private)} bytes end before the size of NAL unit {len(units) + 1}")
         size = int.from_bytes(private[pos : pos + 2], "big")
+        if pos + 2 + size > len(private):
+            raise ValueError(f"NAL unit {len(units) + 1} of {size} bytes runs past the {len(private)}-byte record")
         units.append(private[pos + 2 : pos + 2 + size])
         pos += 2 + size
     return pos
@@ -24,27 +41,34 @@ def _read_units(private: bytes, pos: int, count: int, units: List[bytes]) -> int
 
 def _avcc(private: bytes) -> Tuple[int, List[bytes]]:
     units: List[bytes] = []
+    length_size = (_byte(private, 4, "NAL length size") & 0x03) + 1
     pos = 5
-    for count_mask in (0x1F, 0xFF):  # SPS count (5 bits), then PPS count
-        pos = _read_units(private, pos + 1, private[pos] & count_mask, units)
-    return (private[4] & 0x03) + 1, units
+    for count_mask, what in ((0x1F, "SPS count"), (0xFF, "PPS count")):
+        pos = _read_units(private, pos + 1, _byte(private, pos, what) & count_mask, units)
+    return length_size, units
 
 
 def _hvcc(private: bytes) -> Tuple[int, List[bytes]]:
     units: List[bytes] = []
+    length_size = (_byte(private, 21, "NAL length size") & 0x03) + 1
     pos = 23
-    for _ in range(private[22]):  # arrays of VPS, SPS, PPS, SEI...
+    for _ in range(_byte(private, 22, "array count")):  # arrays of VPS, SPS, PPS, SEI...
+        if pos + 3 > len(private):
+            raise ValueError(f"{len(private)} bytes end inside a parameter-set array header at byte {pos}")
         pos = _read_units(private, pos + 3, int.from_bytes(private[pos + 1 : pos + 3], "big"), units)
-    return (private[21] & 0x03) + 1, units
+    return length_size, units
 
 
 def parameter_sets(codec_id: str, private: bytes) -> Tuple[int, List[bytes]]:
-    """(NAL length-field size, parameter-set NAL units) from an avcC or hvcC CodecPrivate."""
-    if codec_id == H264:
-        return _avcc(private)
-    if codec_id == HEVC:
-        return _hvcc(private)
-    raise ValueError(f"Annex B output needs H.264 or H.265, not {codec_id}")
+    """(NAL length-field size, parameter-set NAL units) from an avcC or hvcC CodecPrivate. Raises
+    ValueError for another codec and CodecPrivateError (a ValueError) for a record cut short."""
+    if codec_id not in (H264, HEVC):
+        raise ValueError(f"Annex B output needs H.264 or H.265, not {codec_id}")
+    try:
+        return _avcc(private) if codec_id == H264 else _hvcc(private)
+    except ValueError as error:
+        record = "avcC" if codec_id == H264 else "hvcC"
+        raise CodecPrivateError(f"CodecPrivate is not a complete {record} record: {error}") from None
 
 
 def to_annexb(data: bytes, length_size: int, *, strict: bool = False) -> bytes:
@@ -81,7 +105,10 @@ class AnnexBWriter:
             raise ValueError("no H.264/H.265 track to write as Annex B")
         chosen = video[0]
         self._selected = chosen.number
-        self._length_size, units = parameter_sets(chosen.codec_id, bytes(chosen.codec_private))
+        try:
+            self._length_size, units = parameter_sets(chosen.codec_id, bytes(chosen.codec_private))
+        except CodecPrivateError as error:
+            raise CodecPrivateError(f"track {chosen.number} ({chosen.codec_id}): {error}") from None
         self._headers = b"".join(START_CODE + u for u in units)
 
     def frame(self, frame: Any) -> None:

@@ -20,7 +20,7 @@ except ImportError as error:
 from .._aws.backoff import Backoff
 from .._aws.endpoint import EndpointResolver, client_config, stream_ref
 from .._aws.errors import classify
-from .._redact import redact, scrubbed
+from .._redact import redact, scrubbed_error
 from ..decode import DecodedPicture, DecodeOptions, FpsSampler
 from ..decode._pyav_backend import output_size
 from ..errors import KVSError, NonRetryableError
@@ -110,6 +110,17 @@ class KVSHLSFrameSource(FrameSource):
                         "frames_sampled_out": 0}
 
     def _produce(self) -> None:
+        try:
+            self._play_sessions()
+        except Exception as error:
+            failure = scrubbed_error(error)
+        else:
+            return
+        # Raised here, outside the handler, so that the raw error (FFmpeg's holds the session URL with
+        # its SessionToken) is not linked back in as the __context__ of what the source reports.
+        raise failure
+
+    def _play_sessions(self) -> None:
         resolver = EndpointResolver(self._session, self._endpoint_url, self.region,
                                     client_config(*self._timeouts))
         try:
@@ -126,7 +137,7 @@ class KVSHLSFrameSource(FrameSource):
                     if isinstance(kind, NonRetryableError):
                         if kind is failure:
                             raise
-                        raise kind from scrubbed(failure)
+                        raise kind from failure
                     if kind is None:
                         raise
                     self._reconnect_after(kind, failure)
@@ -139,7 +150,7 @@ class KVSHLSFrameSource(FrameSource):
         if delay is None:
             raise RetriesExhaustedError(
                 f"HLS gave up after {self._backoff.failures} attempts without progress ({kind})",
-            ) from scrubbed(failure)
+            ) from failure
         self._totals["connection_resets"] += 1
         self._set_counters(**self._totals)
         bound = self._backoff.policy.max_attempts
