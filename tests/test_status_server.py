@@ -213,7 +213,7 @@ def test_stop_returns_within_5_seconds_whatever_the_clients_do() -> None:
     stop_trickle = threading.Event()
     threading.Thread(target=trickle, args=(trickling, stop_trickle), daemon=True).start()
     non_reading = []
-    for _ in range(4):  # 8 MB answers nobody reads: both workers stuck in sendall, two more queued
+    for _ in range(4):  # 8 MB answers nobody reads: each written as far as its socket takes
         sock = open_connection(port)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -229,11 +229,70 @@ def test_stop_returns_within_5_seconds_whatever_the_clients_do() -> None:
             thread.join(5)
             assert not thread.is_alive()
         answered = [sock.recv(16) for sock in non_reading]
-        assert answered[:2] == [b"HTTP/1.1 200 OK\r"] * 2  # the two the workers were writing when stopped
+        assert answered == [b"HTTP/1.1 200 OK\r"] * 4  # each was being written when the server stopped
     finally:
         stop_trickle.set()
         for sock in idle + trickling + non_reading:
             sock.close()
+
+
+def test_clients_that_do_not_read_their_answers_do_not_hold_the_workers() -> None:
+    limits = ServerLimits(workers=2, write_timeout=30.0, max_pending_bytes=256 * 1024 * 1024)
+    with StatusServer(huge_registry(12), limits=limits) as server:
+        readers = []
+        for index in range(6):  # 12 MB answers nobody reads yet, three times as many as there are workers
+            sock = open_connection(server.port)
+            if index:  # the first keeps normal buffers: it reads its whole answer below
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            readers.append(sock)
+        try:
+            time.sleep(3.0)  # every answer made and stalled on its socket
+            started = time.monotonic()
+            assert get_json(server.url + "healthz") == (200, {"status": "ok"})
+            assert time.monotonic() - started < 1.0
+            chunks = []
+            readers[0].settimeout(10)
+            while chunk := readers[0].recv(1 << 20):  # a slow reader that reads at last gets the whole answer
+                chunks.append(chunk)
+            answer = b"".join(chunks)
+            assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and len(answer) > 12_000_000
+            assert answer.endswith(b"} 1.0\n")
+        finally:
+            for sock in readers:
+                sock.close()
+
+
+def test_past_max_pending_bytes_the_oldest_slow_reader_is_dropped() -> None:
+    limits = ServerLimits(workers=2, max_pending_bytes=8 * 1024 * 1024)
+    with StatusServer(huge_registry(12), limits=limits) as server:
+        readers = []
+        for _ in range(3):  # 12 MB answers, each alone over the budget: only the newest is kept
+            sock = open_connection(server.port)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            readers.append(sock)
+            time.sleep(1.0)  # in this order
+        try:
+            assert [reset_by_server(sock) for sock in readers] == [True, True, False]
+        finally:
+            for sock in readers:
+                sock.close()
+
+
+def reset_by_server(sock: socket.socket) -> bool:
+    """True when the server resets or closes the connection within 3 s of reading from it."""
+    deadline = time.monotonic() + 3.0
+    sock.settimeout(0.5)
+    while time.monotonic() < deadline:
+        try:
+            if not sock.recv(1 << 16):
+                return True
+        except TimeoutError:
+            continue
+        except ConnectionResetError:
+            return True
+    return False
 
 
 def raw(port: int, request: bytes) -> bytes:

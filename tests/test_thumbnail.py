@@ -41,6 +41,19 @@ def test_gray_and_yuv420p() -> None:
     assert red > 200 and green < 50 and blue < 50
 
 
+def test_nvdec_formats_nv12_and_planar() -> None:
+    nv12 = np.full((240 * 3 // 2, 320), 128, np.uint8)
+    nv12[:240] = 81
+    nv12[240:, 0::2] = 90  # interleaved U, V of pure red
+    nv12[240:, 1::2] = 240
+    red, green, blue = decode(jpeg_thumbnail(nv12, "nv12"))[120, 160].astype(int)
+    assert red > 200 and green < 50 and blue < 50
+    planes = np.zeros((3, 180, 320), np.uint8)
+    planes[0] = 255  # the first plane: red in rgbp, blue in bgrp
+    assert np.allclose(decode(jpeg_thumbnail(planes, "rgbp"))[90, 160], (255, 0, 0), atol=12)
+    assert np.allclose(decode(jpeg_thumbnail(planes, "bgrp", 160))[45, 80], (0, 0, 255), atol=12)
+
+
 def test_small_pictures_are_not_enlarged_and_sizes_stay_even() -> None:
     assert decode(jpeg_thumbnail(np.zeros((64, 96, 3), np.uint8), "bgr24", 320)).shape == (64, 96, 3)
     assert thumbnail_size(1920, 1080, 320) == (320, 180)
@@ -49,7 +62,7 @@ def test_small_pictures_are_not_enlarged_and_sizes_stay_even() -> None:
 
 
 def test_bad_inputs_are_value_errors() -> None:
-    with pytest.raises(ValueError, match="nv12"):
-        jpeg_thumbnail(np.zeros((4, 4), np.uint8), "nv12")
+    with pytest.raises(ValueError, match="yuv422p"):
+        jpeg_thumbnail(np.zeros((4, 4), np.uint8), "yuv422p")
     with pytest.raises(ValueError, match="max_width"):
         jpeg_thumbnail(np.zeros((4, 4, 3), np.uint8), "bgr24", max_width=1)

@@ -1,12 +1,15 @@
 """A small HTTP/1.1 server that idle, trickling or slow-reading clients cannot hold.
 
 One selector thread accepts connections and reads request heads without blocking; only a complete head is
-handed to a bounded pool of worker threads, which answer and close (``Connection: close``). So a connection
-that sends nothing, or a byte a minute, costs a socket and a buffer, never a worker: scrapes are answered
-while hundreds of such connections sit open. A head must arrive within ``header_timeout`` of connecting,
-a response be taken within ``write_timeout``; past ``max_connections`` the oldest waiting connection is
-dropped for the new one. stop() closes every socket, so it returns within a few seconds whatever the
-clients do; the threads are daemons, so a handler stuck in a slow call never holds up the process's exit.
+handed to a bounded pool of worker threads, which make the response and send what the socket takes at
+once; whatever a slow reader leaves is written by the selector thread as the client takes it, and the
+connection is closed (``Connection: close``). So a connection that sends nothing, a byte a minute, or
+reads nothing costs a socket and a buffer, never a worker: scrapes are answered while hundreds of such
+connections sit open. A head must arrive within ``header_timeout`` of connecting, a response be taken
+within ``write_timeout``; past ``max_connections`` the oldest waiting connection is dropped for the new
+one, past ``max_pending_bytes`` of unsent responses the oldest slow reader. stop() closes every socket,
+so it returns within a few seconds whatever the clients do; the threads are daemons, so a handler stuck
+in a slow call never holds up the process's exit.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import logging
 import queue
 import selectors
 import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
 log = logging.getLogger("kvs_parser.web")
@@ -52,6 +56,7 @@ class ServerLimits:
     header_timeout: float = 10.0  # seconds from connecting to a complete request head
     write_timeout: float = 10.0  # seconds for a client to take a whole response
     max_header_bytes: int = 16 * 1024
+    max_pending_bytes: int = 64 * 1024 * 1024  # responses not yet taken by slow readers, all together
     backlog: int = 128
 
 
@@ -61,6 +66,13 @@ class _Waiting:
     deadline: float
     head: bytearray = field(default_factory=bytearray)
     closing: bool = False  # answered with an error: the rest of its input is read and dropped until it closes
+
+
+@dataclass
+class _Writing:
+    sock: socket.socket
+    data: memoryview  # what the client has not taken yet
+    deadline: float
 
 
 class HardenedHTTPServer:
@@ -74,8 +86,7 @@ class HardenedHTTPServer:
         self._wake_r: Optional[socket.socket] = None
         self._wake_w: Optional[socket.socket] = None
         self._jobs: queue.Queue[Optional[Tuple[socket.socket, Request]]] = queue.Queue(self.limits.workers * 4)
-        self._answering: Set[socket.socket] = set()
-        self._lock = threading.Lock()
+        self._handoff: queue.SimpleQueue[Tuple[socket.socket, memoryview]] = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._threads: List[threading.Thread] = []
         self._port = 0
@@ -103,6 +114,7 @@ class HardenedHTTPServer:
         self._stopping.clear()
         # A fresh queue per start: a worker of an earlier run still busy in a slow handler keeps its own.
         self._jobs = queue.Queue(self.limits.workers * 4)
+        self._handoff = queue.SimpleQueue()
         self._threads = [threading.Thread(target=self._loop, name=f"{self.name}-accept", daemon=True)]
         self._threads += [threading.Thread(target=self._work, args=(self._jobs,), name=f"{self.name}-worker",
                                            daemon=True)
@@ -121,10 +133,6 @@ class HardenedHTTPServer:
         current = threading.current_thread()  # stop() from a handler: never wait for itself
         if loop is not current:
             loop.join(max(0.0, deadline - time.monotonic()))
-        with self._lock:
-            answering = list(self._answering)
-        for sock in answering:  # unblocks a worker writing to a client that does not read
-            _shutdown(sock)
         while True:  # requests accepted but not started: closed unanswered
             try:
                 job = self._jobs.get_nowait()
@@ -140,6 +148,8 @@ class HardenedHTTPServer:
         for thread in workers:
             if thread is not current:
                 thread.join(max(0.0, deadline - time.monotonic()))
+        while not self._handoff.empty():  # responses a worker handed over as the loop ended
+            _close(self._handoff.get_nowait()[0])
         for wake in (self._wake_r, self._wake_w):
             if wake is not None:
                 _close(wake)
@@ -158,26 +168,33 @@ class HardenedHTTPServer:
         listener, wake = self._listener, self._wake_r
         assert listener is not None and wake is not None
         waiting: Dict[socket.socket, _Waiting] = {}
+        writing: Dict[socket.socket, _Writing] = {}
         with selectors.DefaultSelector() as selector:
             selector.register(listener, selectors.EVENT_READ, "accept")
             selector.register(wake, selectors.EVENT_READ, "wake")
             try:
                 while not self._stopping.is_set():
                     now = time.monotonic()
-                    soonest = min((w.deadline for w in waiting.values()), default=now + 1.0)
+                    deadlines = [w.deadline for w in waiting.values()] + [w.deadline for w in writing.values()]
+                    soonest = min(deadlines, default=now + 1.0)
                     for key, _ in selector.select(min(1.0, max(0.0, soonest - now))):
                         if key.data == "accept":
                             self._accept(listener, selector, waiting)
                         elif key.data == "wake":
                             _drain(wake)
+                        elif key.data == "write":
+                            self._write_some(key.fileobj, selector, writing)  # type: ignore[arg-type]
                         else:
                             self._read_head(key.fileobj, selector, waiting)  # type: ignore[arg-type]
+                    self._take_handoffs(selector, writing)
                     now = time.monotonic()
-                    for sock in [s for s, w in waiting.items() if w.deadline <= now]:
-                        self._drop(sock, selector, waiting)  # idle or trickling for too long
+                    for table in (waiting, writing):
+                        for sock in [s for s, w in table.items() if w.deadline <= now]:
+                            self._drop(sock, selector, table)  # idle, trickling or not reading for too long
             finally:
-                for sock in list(waiting):
-                    self._drop(sock, selector, waiting)
+                for table in (waiting, writing):
+                    for sock in list(table):
+                        self._drop(sock, selector, table)
                 _close(listener)
 
     def _accept(self, listener: socket.socket, selector: selectors.BaseSelector,
@@ -242,9 +259,43 @@ class HardenedHTTPServer:
         state.closing, state.head = True, bytearray()
         state.deadline = min(state.deadline, time.monotonic() + 1.0)
 
+    def _take_handoffs(self, selector: selectors.BaseSelector, writing: Dict[socket.socket, _Writing]) -> None:
+        """The rest of the responses workers could not send at once, written from here as clients read."""
+        while not self._handoff.empty():
+            sock, rest = self._handoff.get_nowait()
+            writing[sock] = _Writing(sock, rest, time.monotonic() + self.limits.write_timeout)
+            selector.register(sock, selectors.EVENT_WRITE, "write")
+            pending = sum(len(w.data) for w in writing.values())
+            while pending > self.limits.max_pending_bytes and len(writing) > 1:
+                oldest = min(writing.values(), key=lambda w: w.deadline)
+                pending -= len(oldest.data)
+                self._drop(oldest.sock, selector, writing)
+
+    def _write_some(self, sock: socket.socket, selector: selectors.BaseSelector,
+                    writing: Dict[socket.socket, _Writing]) -> None:
+        state = writing.get(sock)
+        if state is None:
+            return
+        try:
+            sent = sock.send(state.data[:256 * 1024])
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._drop(sock, selector, writing)
+            return
+        state.data = state.data[sent:]
+        if not state.data:  # all taken: done
+            del writing[sock]
+            selector.unregister(sock)
+            _close(sock)
+
     @staticmethod
-    def _drop(sock: socket.socket, selector: selectors.BaseSelector, waiting: Dict[socket.socket, _Waiting]) -> None:
-        waiting.pop(sock, None)
+    def _drop(sock: socket.socket, selector: selectors.BaseSelector, table: Dict[socket.socket, Any]) -> None:
+        if isinstance(table.pop(sock, None), _Writing):
+            # A reader dropped before taking its answer: reset the connection, so that the kernel frees
+            # what it still buffers for it too (a plain close would go on sending it).
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         with contextlib.suppress(KeyError, ValueError):
             selector.unregister(sock)
         _close(sock)
@@ -258,19 +309,19 @@ class HardenedHTTPServer:
                     _close(job[0])
                 return
             sock, request = job
-            with self._lock:
-                self._answering.add(sock)
+            data = memoryview(render(self._respond(request), head_only=request.method == "HEAD"))
             try:
-                response = self._respond(request)
-                sock.setblocking(True)
-                sock.settimeout(self.limits.write_timeout)  # the whole sendall, since Python 3.5
-                sock.sendall(render(response, head_only=request.method == "HEAD"))
-            except OSError:
-                pass  # the client went away or did not read in time
-            finally:
-                with self._lock:
-                    self._answering.discard(sock)
+                sent = sock.send(data)  # non-blocking: what the socket's buffer takes now
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:  # the client went away
                 _close(sock)
+                continue
+            if sent == len(data) or self._stopping.is_set():
+                _close(sock)
+                continue
+            self._handoff.put((sock, data[sent:]))  # a slow reader: the selector thread writes the rest
+            self._wake()
 
     def _respond(self, request: Request) -> Response:
         try:
@@ -327,11 +378,6 @@ def _drain(sock: socket.socket) -> None:
             pass
     except OSError:
         pass
-
-
-def _shutdown(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _close(sock: socket.socket) -> None:
