@@ -29,6 +29,7 @@ from kvs_parser.camera import CameraState
 from kvs_parser.config import AppConfig, parse_config
 from kvs_parser.emulator import Emulator, SyntheticCamera
 from kvs_parser.metrics import MetricsServer
+from kvs_parser.web import StatusServer
 from redis_server import RedisServer, free_port, require
 
 try:  # the [ray] extra; its absence skips (fails under CI) in the cluster fixture
@@ -387,8 +388,15 @@ def test_an_actor_gives_each_picture_the_same_fields_as_a_frame_source(
                          namespace="kvs-parser-test").start()
         try:
             wait_for(lambda: len({r["index"] for r in read_records(frame_log)}) >= FRAMES, 90, "every picture")
+            with StatusServer(fleet.registry, fleet) as server:  # the status page of a Ray fleet
+                page = json.loads(scrape(server.url + "api/cameras"))
+                with urllib.request.urlopen(server.url + "cameras/cam/latest.jpg", timeout=10) as response:
+                    thumbnail = response.read()
+                metrics = scrape(server.url + "metrics")
         finally:
             fleet.stop()
+    assert [c["camera_id"] for c in page["cameras"]] == ["cam"] and page["cameras"][0]["frames_delivered"] >= FRAMES
+    assert thumbnail[:2] == b"\xff\xd8" and 'kvs_ray_camera_up{camera="cam"} 1.0' in metrics
     pictures = by_index(read_records(frame_log))  # also checks each latency_ms against the hook's clock
     assert sorted(reference) == sorted(pictures) == list(range(FRAMES))
     for index, fields in reference.items():

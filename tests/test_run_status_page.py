@@ -39,6 +39,8 @@ def get(url: str) -> Tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+    except OSError:  # not listening yet
+        return 0, b""
 
 
 def cameras(base: str) -> Dict[str, Dict[str, Any]]:
