@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
                 if not host.running:
                     break  # every camera ended or failed
         finally:
-            final = host.statuses()
+            final, failures = host.statuses(), host.failures()
             host.stop()
             if server is not None:
                 server.stop()
@@ -170,9 +170,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n" * lines)
     for status in final:
         print(status_line(status))
-    for failure in host.failures():
+    failures += [failure for failure in host.failures() if failure not in failures]  # workers report at their end
+    for failure in failures:
         print(f"kvs-parser run: {failure}", file=sys.stderr)
-    return 1 if host.failures() else 0
+    return 1 if failures else 0
 
 
 def _describe(host: Host) -> str:
