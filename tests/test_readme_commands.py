@@ -3,8 +3,10 @@ run, and CI (`.ci/run`) runs the same test command."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
+import shlex
 import shutil
 import subprocess
 
@@ -90,3 +92,65 @@ def test_the_demo_extras_leave_out_ray_and_the_test_and_bench_tools() -> None:
     demo = requirements("app") | requirements("emulator")
     assert {"av", "numpy", "pyyaml", "pydantic", "prometheus_client"} <= demo
     assert not demo & ({"ray", "redis", "pytest", "mypy", "ruff", "hypothesis", "matplotlib", "ebmlite"})
+
+
+def section(title: str) -> str:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    return readme.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+
+
+def shown_commands(text: str) -> list[list[str]]:
+    """Each command of the text's bash blocks (a pipeline gives one per stage), split like a shell would."""
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split(" #", 1)[0].strip()
+            commands += [shlex.split(stage) for stage in line.split(" | ") if stage.strip()]
+    return commands
+
+
+def check_kvs_parser(words: list[str]) -> None:
+    from kvs_parser.cli import build_parser
+
+    parser = build_parser(words)
+    parser.parse_args(words)  # an unknown command, option or value exits (SystemExit)
+    subcommands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    options = subcommands.choices[words[0]]._option_string_actions
+    assert all(word in options for word in words if word.startswith("--")), words  # no abbreviations
+
+
+def check_aws_cli(words: list[str]) -> None:
+    """`aws SERVICE OPERATION --option value ...` against botocore's model of the service (the CLI's source)."""
+    import botocore.session
+    from botocore import xform_name
+
+    service, operation_name, *arguments = words
+    model = botocore.session.get_session().get_service_model(service)
+    by_cli_name = {xform_name(name, "-"): name for name in model.operation_names}
+    assert operation_name in by_cli_name, f"aws {service} has no {operation_name}"
+    members = model.operation_model(by_cli_name[operation_name]).input_shape.members
+    options = {f"--{xform_name(name, '-')}": shape for name, shape in members.items()}
+    global_options = {"--region", "--query", "--output", "--profile", "--endpoint-url"}
+    for index, word in enumerate(arguments):
+        if not word.startswith("--") or word in global_options:
+            continue
+        assert word in options, f"aws {service} {operation_name} has no {word}"
+        allowed = getattr(options[word], "enum", None)
+        if allowed:
+            assert arguments[index + 1] in allowed, f"{word} {arguments[index + 1]}: not one of {allowed}"
+
+
+def test_the_aws_sections_commands_and_options_exist() -> None:
+    commands = shown_commands(section("From the emulator to your own AWS stream"))
+    programs = [words[0] for words in commands]
+    assert programs.count("kvs-parser") >= 3 and programs.count("aws") >= 3 and "gst-launch-1.0" in programs
+    for words in commands:
+        if words[0] == "kvs-parser":
+            check_kvs_parser(words[1:])
+        elif words[0] == "aws":
+            check_aws_cli(words[1:])
+        elif words[0] == "gst-launch-1.0":  # kvssink is the producer SDK's: its documented properties
+            sink = " ".join(words[1:]).split("! kvssink ", 1)[1]
+            assert {prop.split("=")[0] for prop in sink.split()} <= {"stream-name", "aws-region"}
+        else:
+            pytest.fail(f"a command nothing checks: {words}")
