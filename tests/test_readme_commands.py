@@ -154,3 +154,21 @@ def test_the_aws_sections_commands_and_options_exist() -> None:
             assert {prop.split("=")[0] for prop in sink.split()} <= {"stream-name", "aws-region"}
         else:
             pytest.fail(f"a command nothing checks: {words}")
+
+
+def test_the_layout_lists_every_package_directory() -> None:
+    layout = section("Layout")
+    package = PROJECT_ROOT / "python" / "kvs_parser"
+    directories = sorted(d.name for d in package.iterdir() if (d / "__init__.py").is_file())
+    assert len(directories) >= 14
+    missing = [name for name in directories if not re.search(rf"^\s+{re.escape(name)}/\s", layout, re.M)]
+    assert not missing, f"README's Layout misses python/kvs_parser/{missing}"
+
+
+def test_the_readme_picture_is_a_recorded_benchmark_plot() -> None:
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (PROJECT_ROOT / "README.md").read_text())
+    assert pictures, "the README shows no picture"
+    for picture in pictures:
+        path = PROJECT_ROOT / picture
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", picture
+        assert path.with_suffix(".json").is_file(), f"{picture}: no recorded figures beside it"
