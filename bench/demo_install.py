@@ -33,16 +33,27 @@ VENV = ".venv"
 
 
 def timed(command: List[str], cwd: Path, env: Dict[str, str]) -> Dict[str, Any]:
-    """Runs a command, echoing its output; wall seconds, CPU seconds of its processes, load before and after."""
+    """Runs a command, echoing its output; wall seconds, CPU seconds of its processes, load before and after,
+    and where pip found the wheels (downloaded from an index, or a local file)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_before = os.getloadavg()[0]
     start = time.monotonic()
-    subprocess.run(command, cwd=cwd, env=env, check=True)
+    downloaded = local = 0
+    with subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            sys.stdout.write(line)
+            downloaded += line.lstrip().startswith("Downloading ")
+            local += line.startswith("Processing /")
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {process.returncode}")
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"command": " ".join(command), "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
-            "load1_before": round(load_before, 2), "load1_after": round(os.getloadavg()[0], 2)}
+            "load1_before": round(load_before, 2), "load1_after": round(os.getloadavg()[0], 2),
+            "wheels_downloaded": downloaded, "wheels_from_local_files": local}
 
 
 def du_mb(path: Path) -> float:
@@ -92,13 +103,17 @@ def main() -> None:
     print(f"cloning {REPOSITORY} at {head[:12]} into {clone} ({load_line()})", flush=True)
     subprocess.run(["git", "clone", "--quiet", str(REPOSITORY), str(clone)], check=True)
 
-    figures: Dict[str, Any] = {"commit": head, "pip_cache": "cold (empty PIP_CACHE_DIR)" if args.cold_cache
-                               else "as found (warm if these wheels were installed before on this machine)"}
+    cache = Path(env.get("PIP_CACHE_DIR") or subprocess.run(
+        [sys.executable, "-m", "pip", "cache", "dir"], capture_output=True, text=True, check=True).stdout.strip())
+    figures: Dict[str, Any] = {"commit": head, "pip_cache": {
+        "mode": "cold (an empty PIP_CACHE_DIR)" if args.cold_cache else "as found",
+        "mb_before": du_mb(cache) if cache.is_dir() else 0.0}}
     figures["demo_install"] = timed(["make", f"{VENV}/.installed-demo"], clone, env)
     figures["demo_install"]["venv_mb"] = du_mb(clone / VENV)
     figures["demo_install"]["largest_mb"] = largest_packages(clone / VENV)
     figures["demo_install"]["native_build"] = native_build(clone)
     figures["demo_run"] = timed(["make", "demo"], clone, env)
+    figures["demo_run"]["venv_mb_after"] = du_mb(clone / VENV)  # the .pyc files of what the demo imported
     figures["demo_summary"] = json.loads((clone / "kvs-demo-output" / "latency_summary.json").read_text())
     figures["make_demo_total_s"] = round(figures["demo_install"]["wall_s"] + figures["demo_run"]["wall_s"], 2)
     if args.then_test:

@@ -47,7 +47,7 @@ def step(steps: list[str], fragment: str) -> int:
 
 
 FULL_INSTALL = 'pip install -e ".[test]" -r bench/requirements.txt'
-DEMO_INSTALL = 'pip install -e ".[app,emulator]"'
+DEMO_INSTALL = 'pip install --no-compile -e ".[app,emulator]"'
 
 
 def test_make_demo_creates_the_venv_and_installs_only_what_the_demo_needs(tmp_path) -> None:
