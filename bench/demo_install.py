@@ -94,6 +94,7 @@ def main() -> None:
 
     env = dict(os.environ)
     env.pop("VIRTUAL_ENV", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as a newcomer's shell: the demo writes the .pyc files it imports
     scratch = Path(tempfile.mkdtemp(prefix="kvs-demo-install-"))
     if args.cold_cache:
         env["PIP_CACHE_DIR"] = str(scratch / "pip-cache")
