@@ -1,25 +1,41 @@
 # The README's two newcomer commands, each complete on a fresh clone:
-#   make demo   creates .venv, installs the package (building the C++ core), runs `kvs-parser demo`
-#   make test   the same install, the servers the tests start (redis-server, via apt-get), then the suite
-# The install is redone when pyproject.toml, the benchmarks' requirements or the C++ sources change.
+#   make demo   creates .venv, installs the package with what the demo needs (the [app,emulator] extras,
+#               building the C++ core), runs `kvs-parser demo`
+#   make test   creates .venv, installs the whole stack (.[test]: every extra, Ray, the test tools; and the
+#               benchmarks' requirements), the servers the tests start (redis-server, via apt-get), then the suite
+# Both use .venv; a marker per install says what is in it, so `make test` after `make demo` adds the rest and
+# `make demo` after `make test` installs nothing. Each install is redone when pyproject.toml, the benchmarks'
+# requirements (full install only) or the C++ sources change.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+DEMO_INSTALLED := $(VENV)/.installed-demo
 NATIVE_SOURCES := CMakeLists.txt $(wildcard cpp/src/*.cc cpp/src/*.h cpp/include/kvs_parser/*.h cpp/bindings/*.cc cpp/bindings/*.h)
 
 .PHONY: install demo test
 
 install: $(INSTALLED)
 
+# The full stack also holds everything the demo needs: it marks the demo's install as done too.
 $(INSTALLED): pyproject.toml bench/requirements.txt $(NATIVE_SOURCES)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install -e ".[test]" -r bench/requirements.txt
-	touch $(INSTALLED)
+	touch $(INSTALLED) $(DEMO_INSTALLED)
 
-demo: $(INSTALLED)
+# pip is upgraded only when it is too old for editable installs of a pyproject.toml project (PEP 660,
+# pip 21.3): the upgrade costs the demo's install about 10 s. --no-compile: .pyc files are written on first
+# import, for the modules the demo imports only (compiled at install, numpy's own tests alone are 15 MB).
+$(DEMO_INSTALLED): pyproject.toml $(NATIVE_SOURCES)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import pip, sys; sys.exit(tuple(map(int, pip.__version__.split('.')[:2])) < (21, 3))" \
+		|| $(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --no-compile -e ".[app,emulator]"
+	touch $(DEMO_INSTALLED)
+
+demo: $(DEMO_INSTALLED)
 	$(BIN)/kvs-parser demo
 
 test: $(INSTALLED)

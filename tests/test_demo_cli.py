@@ -26,6 +26,19 @@ def test_demo_streams_decodes_and_writes_snapshots(tmp_path: Path) -> None:
     assert len(snapshots) == 2
     assert all(p.read_bytes()[:3] == b"\xff\xd8\xff" for p in snapshots)  # JPEG start-of-image
     assert "frame index drawn in the picture matched" in result.stdout
+    # the high first latency is explained before the first status line, and its catch-up reported
+    assert result.stdout.index("a NOW start begins at the latest fragment's first frame") < result.stdout.index(
+        "latency p50"
+    )
+    catch_up = summary["catch_up"]
+    assert catch_up["threshold_ms"] >= 100.0 and catch_up["threshold_ms"] >= 2 * catch_up["steady_p50_ms"]
+    assert catch_up["seconds"] is not None and 0.0 <= catch_up["seconds"] < 3.0
+    assert 0 <= catch_up["frames"] < summary["frames_decoded"]
+    # caught up at the first frame exactly when that frame was already below the threshold
+    assert (catch_up["frames"] == 0) == (catch_up["first_latency_ms"] < catch_up["threshold_ms"])
+    assert f"catch-up: {catch_up['seconds']:.2f} s until latency fell below {catch_up['threshold_ms']:.1f} ms" in (
+        result.stdout
+    )
 
 
 def test_getmedia_stream_hands_tracks_to_a_decoder_before_frames() -> None:

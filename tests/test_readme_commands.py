@@ -3,8 +3,10 @@ run, and CI (`.ci/run`) runs the same test command."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
+import shlex
 import shutil
 import subprocess
 
@@ -33,15 +35,140 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert re.search(r"^make test$", ci, re.M)
 
 
-def test_make_targets_create_the_venv_install_and_run(tmp_path) -> None:
+def make_plan(venv, *targets: str) -> list[str]:
     if shutil.which("make") is None:
         (pytest.fail if os.environ.get("CI") else pytest.skip)("make is not installed")
+    return subprocess.run(["make", "-n", "-C", str(PROJECT_ROOT), f"VENV={venv}", *targets],
+                          capture_output=True, text=True, check=True).stdout.splitlines()
+
+
+def step(steps: list[str], fragment: str) -> int:
+    return next(i for i, s in enumerate(steps) if fragment in s)
+
+
+FULL_INSTALL = 'pip install -e ".[test]" -r bench/requirements.txt'
+DEMO_INSTALL = 'pip install --no-compile -e ".[app,emulator]"'
+
+
+def test_make_demo_creates_the_venv_and_installs_only_what_the_demo_needs(tmp_path) -> None:
     venv = tmp_path / "venv"  # a venv that does not exist: make must create it first
-    plan = subprocess.run(["make", "-n", "-C", str(PROJECT_ROOT), f"VENV={venv}", "demo", "test"],
-                          capture_output=True, text=True, check=True).stdout
-    steps = plan.splitlines()
-    create = next(i for i, s in enumerate(steps) if f"-m venv {venv}" in s)
-    install = next(i for i, s in enumerate(steps) if 'pip install -e ".[test]" -r bench/requirements.txt' in s)
-    demo = next(i for i, s in enumerate(steps) if s.endswith(f"{venv}/bin/kvs-parser demo"))
-    test = next(i for i, s in enumerate(steps) if s.endswith(f"{venv}/bin/python -m pytest"))
-    assert create < install < demo < test
+    steps = make_plan(venv, "demo")
+    assert step(steps, f"-m venv {venv}") < step(steps, DEMO_INSTALL) < step(steps, f"{venv}/bin/kvs-parser demo")
+    assert not any(".[test]" in s or "bench/requirements.txt" in s or "-m pytest" in s for s in steps)
+
+
+def test_make_test_creates_the_venv_and_installs_the_whole_stack(tmp_path) -> None:
+    venv = tmp_path / "venv"
+    steps = make_plan(venv, "test")
+    assert step(steps, f"-m venv {venv}") < step(steps, FULL_INSTALL) < step(steps, f"{venv}/bin/python -m pytest")
+
+
+def test_make_test_after_make_demo_adds_the_full_stack_and_not_the_reverse(tmp_path) -> None:
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / ".installed-demo").touch()  # what `make demo` leaves (newer than the sources)
+    assert not any(DEMO_INSTALL in s for s in make_plan(venv, "demo"))
+    after_demo = make_plan(venv, "test")
+    assert step(after_demo, FULL_INSTALL) < step(after_demo, f"{venv}/bin/python -m pytest")
+    (venv / ".installed").touch()  # what `make test` leaves: the demo needs nothing more
+    assert not any("pip install" in s for s in make_plan(venv, "demo", "test"))
+
+
+def test_the_demo_extras_leave_out_ray_and_the_test_and_bench_tools() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    extras = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+
+    def requirements(extra: str) -> set[str]:
+        names = set()
+        for requirement in extras[extra]:
+            name = re.split(r"[<>=\[ ;]", requirement, maxsplit=1)[0]
+            if name == "kvs-parser-py":
+                inner = requirement.split("[", 1)[1].split("]", 1)[0]
+                names |= {n for e in inner.split(",") for n in requirements(e.strip())}
+            else:
+                names.add(name.lower())
+        return names
+
+    demo = requirements("app") | requirements("emulator")
+    assert {"av", "numpy", "pyyaml", "pydantic", "prometheus_client"} <= demo
+    assert not demo & ({"ray", "redis", "pytest", "mypy", "ruff", "hypothesis", "matplotlib", "ebmlite"})
+
+
+def section(title: str) -> str:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    return readme.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+
+
+def shown_commands(text: str) -> list[list[str]]:
+    """Each command of the text's bash blocks (a pipeline gives one per stage), split like a shell would."""
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split(" #", 1)[0].strip()
+            commands += [shlex.split(stage) for stage in line.split(" | ") if stage.strip()]
+    return commands
+
+
+def check_kvs_parser(words: list[str]) -> None:
+    from kvs_parser.cli import build_parser
+
+    parser = build_parser(words)
+    parser.parse_args(words)  # an unknown command, option or value exits (SystemExit)
+    subcommands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    options = subcommands.choices[words[0]]._option_string_actions
+    assert all(word in options for word in words if word.startswith("--")), words  # no abbreviations
+
+
+def check_aws_cli(words: list[str]) -> None:
+    """`aws SERVICE OPERATION --option value ...` against botocore's model of the service (the CLI's source)."""
+    import botocore.session
+    from botocore import xform_name
+
+    service, operation_name, *arguments = words
+    model = botocore.session.get_session().get_service_model(service)
+    by_cli_name = {xform_name(name, "-"): name for name in model.operation_names}
+    assert operation_name in by_cli_name, f"aws {service} has no {operation_name}"
+    members = model.operation_model(by_cli_name[operation_name]).input_shape.members
+    options = {f"--{xform_name(name, '-')}": shape for name, shape in members.items()}
+    global_options = {"--region", "--query", "--output", "--profile", "--endpoint-url"}
+    for index, word in enumerate(arguments):
+        if not word.startswith("--") or word in global_options:
+            continue
+        assert word in options, f"aws {service} {operation_name} has no {word}"
+        allowed = getattr(options[word], "enum", None)
+        if allowed:
+            assert arguments[index + 1] in allowed, f"{word} {arguments[index + 1]}: not one of {allowed}"
+
+
+def test_the_aws_sections_commands_and_options_exist() -> None:
+    commands = shown_commands(section("From the emulator to your own AWS stream"))
+    programs = [words[0] for words in commands]
+    assert programs.count("kvs-parser") >= 3 and programs.count("aws") >= 3 and "gst-launch-1.0" in programs
+    for words in commands:
+        if words[0] == "kvs-parser":
+            check_kvs_parser(words[1:])
+        elif words[0] == "aws":
+            check_aws_cli(words[1:])
+        elif words[0] == "gst-launch-1.0":  # kvssink is the producer SDK's: its documented properties
+            sink = " ".join(words[1:]).split("! kvssink ", 1)[1]
+            assert {prop.split("=")[0] for prop in sink.split()} <= {"stream-name", "aws-region"}
+        else:
+            pytest.fail(f"a command nothing checks: {words}")
+
+
+def test_the_layout_lists_every_package_directory() -> None:
+    layout = section("Layout")
+    package = PROJECT_ROOT / "python" / "kvs_parser"
+    directories = sorted(d.name for d in package.iterdir() if (d / "__init__.py").is_file())
+    assert len(directories) >= 14
+    missing = [name for name in directories if not re.search(rf"^\s+{re.escape(name)}/\s", layout, re.M)]
+    assert not missing, f"README's Layout misses python/kvs_parser/{missing}"
+
+
+def test_the_readme_picture_is_a_recorded_benchmark_plot() -> None:
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (PROJECT_ROOT / "README.md").read_text())
+    assert pictures, "the README shows no picture"
+    for picture in pictures:
+        path = PROJECT_ROOT / picture
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", picture
+        assert path.with_suffix(".json").is_file(), f"{picture}: no recorded figures beside it"

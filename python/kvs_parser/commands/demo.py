@@ -4,6 +4,10 @@ A synthetic live camera inside the local KVS emulator -> real boto3 GetMedia ove
 parser -> PyAV decoding to numpy. Shows a live status line, checks each picture's drawn frame index,
 writes a few JPEG snapshots and a latency summary (JSON) to --out.
 
+The first second shows high latency on purpose: a NOW start begins at the first frame of the latest
+fragment, which is already up to one fragment (1 s here) old. Those frames arrive at once, and latency
+falls to its steady milliseconds once they are decoded; the summary reports that catch-up time.
+
 The frame index is drawn as a binary pattern: the picture is a 6 x 4 grid of blocks, read left to right
 and top to bottom, each block one bit of the index (least significant first), white for 1 and black for
 0. Frame 0 is therefore all black, frame 1 has only the top-left block white, frame 5 the first and
@@ -28,6 +32,7 @@ from ..decode import DecodeOptions, FrameDecoder
 from ..emulator import Emulator, SyntheticCamera, read_index
 from ..getmedia import GetMediaClient, StartSelector
 from ..source import ProducerClock
+from ._catch_up import CatchUp, CatchUpRecorder
 from ._images import write_image
 from .emulate import frame_size
 
@@ -56,6 +61,8 @@ class DemoSummary:
     fps: float = 0.0
     # the LatencySummary fields: producer time of the frame -> decoded numpy picture
     latency_ms: Dict[str, Any] = field(default_factory=dict)
+    # the CatchUp fields: how long the NOW start took to reach steady latency
+    catch_up: Dict[str, Any] = field(default_factory=dict)
     connection_resets: int = 0
     parse_errors: int = 0
     decode_errors: int = 0
@@ -67,8 +74,11 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     summary = DemoSummary()
     latency = LatencyRecorder(capacity=10_000)
+    catch_up = CatchUpRecorder()
     rate = RateMeter(window_seconds=2.0)
-    camera = SyntheticCamera(width=width, height=height, fps=args.fps, fragment_duration=1.0, bitrate=800_000)
+    fragment_seconds = 1.0
+    camera = SyntheticCamera(width=width, height=height, fps=args.fps, fragment_duration=fragment_seconds,
+                             bitrate=800_000)
     session = boto3.Session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name="us-west-2")
     decoder = FrameDecoder(DecodeOptions(pixel_format="rgb24"))
     clock = ProducerClock()  # the producer time of each picture
@@ -79,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"emulator on {emulator.endpoint_url}; streaming '{STREAM}' ({width}x{height} @ {args.fps} fps) "
             f"through boto3 GetMedia for {args.seconds:g} s"
+        )
+        print(
+            f"latency starts high: a NOW start begins at the latest fragment's first frame, up to "
+            f"{fragment_seconds:g} s old; it falls to milliseconds once those frames are decoded"
         )
         with GetMediaClient(session, endpoint_url=emulator.endpoint_url) as client:
             stream = client.stream(STREAM, start=StartSelector.now(), on_tracks=decoder.update_tracks)
@@ -93,7 +107,9 @@ def run(args: argparse.Namespace) -> int:
                         rate.mark()
                         produced = clock.producer_time_ms(picture)
                         if produced is not None:
-                            latency.record(time.time() * 1000 - produced)
+                            behind_ms = time.time() * 1000 - produced
+                            latency.record(behind_ms)
+                            catch_up.record(behind_ms)
                         expected = round(picture.pts_ms * args.fps / 1000)
                         summary.index_checked += 1
                         try:
@@ -118,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
     decoder.close()
     summary.fps = summary.frames_decoded / args.seconds
     summary.latency_ms = asdict(latency.summary())
+    caught_up = catch_up.result()
+    summary.catch_up = asdict(caught_up)
     summary.connection_resets = counters.resets
     summary.parse_errors = counters.parse_errors
     summary.decode_errors = decoder.stats.decode_errors
@@ -131,6 +149,19 @@ def run(args: argparse.Namespace) -> int:
         f"latency, producer time -> decoded numpy frame: p50 {ms(stats.p50)}, p95 {ms(stats.p95)}, "
         f"p99 {ms(stats.p99)}, max {ms(stats.max)}"
     )
+    print(catch_up_line(caught_up))
     print(f"wrote {len(summary.snapshots)} snapshots and latency_summary.json to {args.out}/")
     ok = summary.frames_decoded > 0 and summary.index_mismatches == 0 and len(summary.snapshots) > 0
     return 0 if ok else 1
+
+
+def catch_up_line(caught_up: CatchUp) -> str:
+    if caught_up.threshold_ms is None:
+        return "catch-up: no latency measured"
+    start = f"the first frame, the latest fragment's first, was {ms(caught_up.first_latency_ms)} behind the producer"
+    if caught_up.seconds is None:
+        return f"catch-up: latency never fell below {ms(caught_up.threshold_ms)}; {start}"
+    return (
+        f"catch-up: {caught_up.seconds:.2f} s until latency fell below {ms(caught_up.threshold_ms)} "
+        f"({caught_up.frames} frames); {start}"
+    )
