@@ -13,6 +13,7 @@ from typing import Dict, Iterator
 import boto3
 import pytest
 
+from frame_record_hook import Recorder
 from kvs_parser.camera._threads import CameraThreads
 from kvs_parser.config import parse_config
 from kvs_parser.emulator import Emulator, read_index
@@ -21,7 +22,6 @@ from kvs_parser.source import KVSGetMediaFrameSource
 from same_frames import FIELDS, FRAMES, add_finished_camera, by_index, camera_config, read_records, wait_for_frames
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
-TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="module")
@@ -44,21 +44,16 @@ def read_with_a_source(emu: Emulator, log: Path) -> None:
                 "latency_ms": frame.latency_ms, "hook_ms": time.time() * 1000}) + "\n")
 
 
-def test_source_threads_and_workers_give_each_picture_the_same_fields(emu: Emulator, tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.syspath_prepend(str(TESTS))
-    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+def test_source_threads_and_workers_give_each_picture_the_same_fields(emu: Emulator, tmp_path: Path) -> None:
     config = parse_config(camera_config(emu.endpoint_url))
     logs = {host: tmp_path / f"{host}.jsonl" for host in ("source", "threads", "workers")}
 
     read_with_a_source(emu, logs["source"])
 
-    monkeypatch.setenv("FRAME_RECORD_LOG", str(logs["threads"]))
-    with CameraThreads(config, hook="frame_record_hook:record") as threads:
+    with CameraThreads(config, hook=Recorder(str(logs["threads"]), "threads")) as threads:
         wait_for_frames(logs["threads"], FRAMES, 60, lambda: threads.running)
 
-    monkeypatch.setenv("FRAME_RECORD_LOG", str(logs["workers"]))
-    with Fleet(config, workers=1, hook="frame_record_hook:record", status_interval=0.2) as fleet:
+    with Fleet(config, workers=1, hook=Recorder(str(logs["workers"]), "workers"), status_interval=0.2) as fleet:
         wait_for_frames(logs["workers"], FRAMES, 90, lambda: fleet.running)
 
     pictures: Dict[str, Dict[int, dict]] = {host: by_index(read_records(path)) for host, path in logs.items()}
