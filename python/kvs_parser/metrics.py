@@ -40,6 +40,7 @@ class CameraMetrics:
     latency_ms: Histogram
     frames_read: Counter
     frames_dropped: Counter
+    frames_sampled_out: Counter
     decode_errors: Counter
     parse_errors: Counter
     connection_resets: Counter
@@ -68,7 +69,8 @@ class KVSMetrics:
             "Delivery time minus the frame's producer timestamp, milliseconds", labels, buckets=LATENCY_BUCKETS_MS,
         )
         self.frames_read = counter("frames_read", "Frames delivered to the consumer")
-        self.frames_dropped = counter("frames_dropped", "Frames dropped by sampling or a full queue")
+        self.frames_dropped = counter("frames_dropped", "Pictures dropped by a full queue (delivery: live)")
+        self.frames_sampled_out = counter("frames_sampled_out", "Pictures kept out by fps_target sampling")
         self.decode_errors = counter("decode_errors", "Frames the decoder rejected")
         self.parse_errors = counter("parse_errors", "Stream parse errors")
         self.connection_resets = counter("connection_resets", "GetMedia connections re-established")
@@ -83,6 +85,7 @@ class KVSMetrics:
             latency_ms=self.latency_ms.labels(camera_id),
             frames_read=self.frames_read.labels(camera_id),
             frames_dropped=self.frames_dropped.labels(camera_id),
+            frames_sampled_out=self.frames_sampled_out.labels(camera_id),
             decode_errors=self.decode_errors.labels(camera_id),
             parse_errors=self.parse_errors.labels(camera_id),
             connection_resets=self.connection_resets.labels(camera_id),

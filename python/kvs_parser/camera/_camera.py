@@ -129,7 +129,7 @@ class Camera:
         return CameraStatus(
             camera_id=self.camera_id, state=state, fps=metrics.fps, latency_p50_ms=latency.p50,
             latency_p95_ms=latency.p95, latency_p99_ms=latency.p99, frames_delivered=metrics.frames_read,
-            frames_dropped=metrics.frames_dropped + metrics.frames_sampled_out,
+            frames_dropped=metrics.frames_dropped,
             frames_redelivered=metrics.frames_redelivered, connection_resets=metrics.connection_resets,
             decode_errors=metrics.decode_errors, parse_errors=metrics.parse_errors,
             hook_errors=0 if self.hook is None else self.hook.errors(self.camera_id), bytes=metrics.bytes,

@@ -27,7 +27,7 @@ class CameraStatus:
     latency_p95_ms: Optional[float] = None
     latency_p99_ms: Optional[float] = None
     frames_delivered: int = 0
-    frames_dropped: int = 0  # by a full queue (delivery: live) or sampling
+    frames_dropped: int = 0  # by a full queue (delivery: live); what fps_target keeps out is not a drop
     frames_redelivered: int = 0  # of the fragment in flight at the last stop (checkpointed)
     connection_resets: int = 0
     decode_errors: int = 0

@@ -132,7 +132,8 @@ class FrameSource:
         prom.parse_errors.inc(now.parse_errors - before.parse_errors)
         prom.decode_errors.inc(now.decode_errors - before.decode_errors)
         prom.connection_resets.inc(now.connection_resets - before.connection_resets)
-        prom.frames_dropped.inc(dropped - dropped_before + now.frames_sampled_out - before.frames_sampled_out)
+        prom.frames_dropped.inc(dropped - dropped_before)
+        prom.frames_sampled_out.inc(now.frames_sampled_out - before.frames_sampled_out)
         if now.millis_behind_now is not None:
             prom.millis_behind_now.set(now.millis_behind_now)
 
