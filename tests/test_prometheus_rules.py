@@ -14,11 +14,12 @@ from typing import Any, Iterator, List, Set
 
 import pytest
 import yaml
-from kvs_parser.ray._metrics_collector import FleetMetricsCollector
+
 from prometheus_client import CollectorRegistry, Counter
 
 from kvs_parser.checkpoint._metrics import CheckpointMetrics
 from kvs_parser.metrics import KVSMetrics
+from kvs_parser.ray import FleetMetricsCollector
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "deploy" / "prometheus" / "kvs-alerts.yml"
