@@ -14,6 +14,7 @@ NATIVE_SOURCES := CMakeLists.txt $(wildcard cpp/src/*.cc cpp/src/*.h cpp/include
 install: $(INSTALLED)
 
 $(INSTALLED): pyproject.toml bench/requirements.txt $(NATIVE_SOURCES)
+	bash scripts/system_packages.sh  # first: the [test] extra's PyGObject compiles against Debian's headers
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install -e ".[test]" -r bench/requirements.txt

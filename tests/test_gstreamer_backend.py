@@ -4,6 +4,8 @@ rejects the stream recovered at the next keyframe, codec and size changes, and t
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from typing import Any, List, Optional, Sequence
 
@@ -183,3 +185,13 @@ def test_gpu_pixel_formats_are_refused() -> None:
     with pytest.raises(ValueError, match="nvdec"):
         FrameDecoder(DecodeOptions(pixel_format="nv12"), "gstreamer")
     assert issubclass(GStreamerUnavailableError, RuntimeError)
+
+
+def test_without_pygobject_the_backend_says_in_one_line_what_to_install() -> None:
+    code = ("import sys; sys.modules['gi'] = None\n"  # as if PyGObject were not installed
+            "from kvs_parser.decode import FrameDecoder, GStreamerUnavailableError\n"
+            "try:\n    FrameDecoder(backend='gstreamer')\n"
+            "except GStreamerUnavailableError as error:\n    print(error)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    [line] = result.stdout.splitlines()
+    assert "pip install 'kvs-parser-py[gstreamer]'" in line and "apt-get install gir1.2-gstreamer-1.0" in line
