@@ -5,7 +5,7 @@ Our parser and GetMedia client are the source and the demuxer, so a full pipelin
 it (``appsrc ! matroskademux ! h264parse ! avdec_h264 ! videoconvert ! appsink``) is taken apart: the
 source, the demuxer and the sink are ours, what lies between them is the user's. A string that is only the
 decode part (``h264parse ! avdec_h264``, ``vaapih264dec``) is used as it is. The output conversion
-(``videoconvert ! videoscale`` to the configured pixel format and size) is always ours and comes last.
+(``videoconvert`` to I420, then libswscale to the configured pixel format and size) is always ours.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..errors import KVSError
-from ._model import DecodeOptions
 
 # Source and sink elements whose place our feed and our picture sink take.
 _SOURCES = frozenset({"appsrc", "fdsrc", "filesrc", "souphttpsrc", "kvssrc"})
@@ -31,8 +30,6 @@ DEFAULT_DECODE = {
 #: Our picture sink's name in the pipeline.
 SINK_NAME = "kvs_pictures"
 
-#: GStreamer raw-video format for each output pixel format.
-GST_FORMATS = {"rgb24": "RGB", "bgr24": "BGR", "gray": "GRAY8", "yuv420p": "I420"}
 
 
 class GStreamerPipelineError(KVSError, ValueError):
@@ -156,22 +153,15 @@ def tune_for_latency(part: DecodePart, threads: int) -> DecodePart:
     return DecodePart(" ! ".join(tuned), part.removed)
 
 
-def output_caps(options: DecodeOptions, size: Optional[tuple[int, int]]) -> str:
-    """The raw-video caps our picture sink asks for: the configured pixel format and, if resizing, size."""
-    fields = [f"video/x-raw,format={GST_FORMATS[options.pixel_format]}"]
-    if size is not None:
-        fields.append(f"width={size[0]},height={size[1]}")
-    return ",".join(fields)
-
-
-def full_description(part: DecodePart, caps: str) -> str:
-    """The decode part between our feed (a ghost sink pad) and our picture sink.
+def full_description(part: DecodePart) -> str:
+    """The decode part between our feed (a ghost sink pad) and our picture sink, which takes I420 (converted
+    to the configured format and size by libswscale, as the PyAV backend does; see _gst_pictures).
 
     ``appsink sync=false``: a picture is handed over as soon as it is decoded, never held until its
     timestamp comes round on a clock. ``emit-signals``: each picture is taken out of the sink the moment it
     arrives (``new-sample``), so the sink's queue stays empty and a drain (end of stream, or a decoder
     renegotiating) never waits on it; ``max-buffers=0 drop=false``: nothing is ever dropped.
     """
-    return (f"{part.description} ! videoconvert ! videoscale ! {caps} ! "
+    return (f"{part.description} ! videoconvert ! video/x-raw,format=I420 ! "
             f"appsink name={SINK_NAME} sync=false async=false emit-signals=true wait-on-eos=false "
             "max-buffers=0 drop=false enable-last-sample=false")

@@ -14,21 +14,20 @@ from typing import Any, Optional
 from .._kvsparser import TrackInfo
 from ._block_meta import BlockMeta
 from ._gst_caps import TrackCaps, track_caps
-from ._gst_pictures import to_array
+from ._gst_pictures import PictureConverter
 from ._gst_pipeline import (
     DEFAULT_DECODE,
     DecodePart,
     GStreamerPipelineError,
     decode_part,
     full_description,
-    output_caps,
     tune_for_latency,
 )
 from ._gst_runtime import gst_modules
 from ._gst_session import GstSession, bin_accepts, build_bin
 from ._gst_timestamps import Timestamps
 from ._model import GPU_PIXEL_FORMATS, PIXEL_FORMATS, DecodedPicture, DecodeOptions, DecodeStats, EncodedFrame
-from ._pyav_backend import decoder_threads, output_size
+from ._pyav_backend import decoder_threads
 from ._sampler import FpsSampler
 
 log = logging.getLogger(__name__)
@@ -39,15 +38,14 @@ _MAX_PENDING = 64
 _PROBE_CAPS = {"H.264": "video/x-h264", "H.265": "video/x-h265"}
 
 
-def check_pipeline(pipeline: Optional[str], options: Optional[DecodeOptions] = None) -> DecodePart:
+def check_pipeline(pipeline: Optional[str]) -> DecodePart:
     """The decode part of ``pipeline`` once its elements are known to exist and link, and it takes H.264 or
     H.265; raises GStreamerPipelineError naming the element at fault, GStreamerUnavailableError without
     GStreamer. None checks the default decode parts."""
-    options = options or DecodeOptions(pixel_format="bgr24")
     gst_modules()
     for text in [pipeline] if pipeline is not None else list(DEFAULT_DECODE.values()):
         part = decode_part(text)
-        bin_ = build_bin(full_description(part, output_caps(options, None)), text)
+        bin_ = build_bin(full_description(part), text)
         if not any(bin_accepts(bin_, caps) for caps in _PROBE_CAPS.values()):
             first = part.elements[0]
             raise GStreamerPipelineError(f"pipeline {text!r}: its first element {first!r} takes neither "
@@ -71,6 +69,7 @@ class GStreamerTrackDecoder:
         self._pending: dict[int, BlockMeta] = {}
         self._stamps = Timestamps()
         self._need_keyframe = True
+        self._pictures = PictureConverter(options)
 
     def _fail(self, what: str) -> None:
         self.stats.decode_errors += 1
@@ -154,7 +153,7 @@ class GStreamerTrackDecoder:
                 self.stats.frames_sampled_out += 1
                 continue
             try:
-                image, width, height = to_array(sample, self._options.pixel_format)
+                image, width, height = self._pictures.convert(sample)
             except ValueError as error:
                 self._fail(str(error))
                 continue
@@ -176,17 +175,13 @@ class GStreamerBackend:
                              f"backend gives {', '.join(PIXEL_FORMATS)}")
         gst_modules()  # GStreamerUnavailableError now, in the constructor, rather than on a reader thread
         if self.options.pipeline is not None:
-            check_pipeline(self.options.pipeline, self.options)
+            check_pipeline(self.options.pipeline)
 
     def _description(self, track: TrackInfo) -> str:
         text = self.options.pipeline
         if text is None:
             text = DEFAULT_DECODE.get(track.codec_id, DEFAULT_DECODE["V_MPEG4/ISO/AVC"])
-        part = tune_for_latency(decode_part(text), decoder_threads(self.options))
-        size = None
-        if (self.options.width or self.options.height) and track.pixel_width and track.pixel_height:
-            size = output_size(self.options, track.pixel_width, track.pixel_height)
-        return full_description(part, output_caps(self.options, size))
+        return full_description(tune_for_latency(decode_part(text), decoder_threads(self.options)))
 
     def open(self, track: TrackInfo, sampler: Optional[FpsSampler] = None) -> GStreamerTrackDecoder:
         description = self._description(track)
