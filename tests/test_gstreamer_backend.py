@@ -87,10 +87,12 @@ BYTE_STREAM_ONLY = "capsfilter caps=video/x-h264,stream-format=byte-stream ! h26
 
 
 @pytest.mark.parametrize("pipeline", [SEED, "h264parse ! avdec_h264", "avdec_h264", BYTE_STREAM_ONLY,
-                                      "appsrc is-live=true ! h264parse ! avdec_h264 max-threads=2 ! appsink sync=true"])
+                                      "appsrc is-live=true ! h264parse ! avdec_h264 max-threads=2 ! appsink sync=true",
+                                      "h264parse ! queue ! avdec_h264"])
 def test_the_seed_string_and_decode_only_strings(pipeline: str) -> None:
-    """The seed's whole pipeline (our demuxer replaces matroskademux), decode parts, and one whose input
-    takes only a byte stream (as hardware decoders do): it is fed Annex B with the parameter sets."""
+    """The seed's whole pipeline (our demuxer replaces matroskademux), decode parts, one whose input takes
+    only a byte stream (as hardware decoders do: it is fed Annex B with the parameter sets), and one with a
+    queue (a thread of its own: its pictures arrive later, still each once)."""
     stream = encode(H264, width=320, height=240)
     ours, _ = decode(stream, "gstreamer", DecodeOptions(pixel_format="yuv420p", pipeline=pipeline))
     pyav, _ = decode(stream, "pyav", DecodeOptions(pixel_format="yuv420p"))
