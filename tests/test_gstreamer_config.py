@@ -130,3 +130,14 @@ def test_kvs_parser_run_decodes_the_seed_cameras_yaml_through_gstreamer(emu: Emu
     assert pts == sorted(pts) and len(set(pts)) == 45
     assert len({line[3] for line in lines}) == 6, "45 frames in 0.5 s fragments of 7-8 frames"
     assert all(line[4] != "None" for line in lines) and [line[5] for line in lines].count("True") == 6
+
+
+def test_the_camera_spec_a_worker_or_ray_actor_gets_keeps_the_pipeline(tmp_path: Path) -> None:
+    from kvs_parser.config import OutputConfig
+
+    path = tmp_path / "cameras.yaml"
+    path.write_text(seed_yaml())
+    config = load_config(path)
+    shipped = config.output_for(config.cameras[0]).model_dump(mode="json")  # as ray's camera_spec sends it
+    output = OutputConfig.model_validate(shipped)
+    assert (output.decode_backend, output.decode_options().pipeline) == ("gstreamer", SEED)
