@@ -20,6 +20,7 @@ install: $(INSTALLED)
 
 # The full stack also holds everything the demo needs: it marks the demo's install as done too.
 $(INSTALLED): pyproject.toml bench/requirements.txt $(NATIVE_SOURCES)
+	bash scripts/system_packages.sh  # first: the [test] extra's PyGObject compiles against Debian's headers
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install -e ".[test]" -r bench/requirements.txt

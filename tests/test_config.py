@@ -237,8 +237,7 @@ def test_seed_parser_block_kvs_parser_is_accepted(tmp_path: Path, block: str) ->
     assert config.cameras[0].playback.getmedia.parser.type == "kvs_parser"
 
 
-@pytest.mark.parametrize(("kind", "advice"), [("gstreamer", "kvs-parser pipe STREAM | gst-launch-1.0"),
-                                              ("custom", "--hook module:function"),
+@pytest.mark.parametrize(("kind", "advice"), [("custom", "--hook module:function"),
                                               ("ffmpeg", "use type: kvs_parser")])
 def test_seed_parser_block_others_say_what_to_use(tmp_path: Path, kind: str, advice: str) -> None:
     parser = f"{{getmedia: {{parser: {{type: {kind}}}}}}}"

@@ -142,14 +142,14 @@ def test_decode_options_are_validated(bad: dict) -> None:
 
 def test_registry_names_and_errors() -> None:
     registry = BackendRegistry()
-    assert registry.names() == ["nvdec", "pyav"]
+    assert registry.names() == ["gstreamer", "nvdec", "pyav"]
     assert isinstance(registry.create(), PyAVBackend)
-    with pytest.raises(ValueError, match=r"unknown decoder backend 'vaapi'.*nvdec, pyav"):
+    with pytest.raises(ValueError, match=r"unknown decoder backend 'vaapi'.*gstreamer, nvdec, pyav"):
         registry.create("vaapi")
     with pytest.raises(ValueError, match="already registered"):
         registry.register("pyav", PyAVBackend)
     registry.register("vaapi", PyAVBackend)
-    assert BackendRegistry().names() == ["nvdec", "pyav"], "registries must not share state"
+    assert BackendRegistry().names() == ["gstreamer", "nvdec", "pyav"], "registries must not share state"
 
 
 def test_a_device_backend_slots_in_without_touching_frame_decoding() -> None:

@@ -197,7 +197,7 @@ def test_output_layouts() -> None:
 
 
 def test_the_registry_has_nvdec_next_to_pyav() -> None:
-    assert BackendRegistry().names() == ["nvdec", "pyav"]
+    assert BackendRegistry().names() == ["gstreamer", "nvdec", "pyav"]
 
 
 @pytest.mark.parametrize("kwargs", [dict(pixel_format="yuv420p"), dict(width=640), dict(height=360)])

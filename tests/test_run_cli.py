@@ -194,7 +194,7 @@ def test_a_raising_hook_can_log_and_continue(emu: Emulator, tmp_path: Path) -> N
 
 @pytest.mark.parametrize(("camera", "field", "words"), [
     ("{id: porch, kvs_stream_name: porch, output: {decode_backend: cuda}}", "output.decode_backend",
-     "unknown decoder backend 'cuda': use one of nvdec, pyav"),
+     "unknown decoder backend 'cuda': use one of gstreamer, nvdec, pyav"),
     ("{id: porch, kvs_stream_name: porch, endpoint_url: 'http://10.9.9.9:99999'}", "endpoint_url", "valid port"),
 ])
 def test_camera_that_cannot_be_built_exits_2_naming_file_camera_and_field(

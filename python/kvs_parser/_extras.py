@@ -16,6 +16,7 @@ EXTRAS = {
     "decode": "decoding to numpy pictures with PyAV (kvs_parser.decode, kvs_parser.source, kvs_parser.audio)",
     "app": "cameras.yaml, Prometheus metrics and `kvs-parser run` (kvs_parser.config, kvs_parser.metrics)",
     "emulator": "the local Kinesis Video Streams emulator (kvs_parser.emulator)",
+    "gstreamer": "decoding through a GStreamer pipeline (decode_backend gstreamer, parser type: gstreamer)",
     "ray": "cameras on a Ray cluster with checkpoints in Redis (kvs_parser.ray, RedisCheckpointStore, run --ray)",
 }
 

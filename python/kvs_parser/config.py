@@ -154,28 +154,59 @@ class FrameQueueConfig(_Model):
 
 
 _PARSER_ALTERNATIVES = {
-    "gstreamer": "GStreamer does not parse GetMedia here: use type: kvs_parser (or leave parser out); to feed a "
-                 "stream to GStreamer, pipe it: kvs-parser pipe STREAM | gst-launch-1.0 fdsrc ! matroskademux ! ...",
     "custom": "custom parsers do not plug in here: use type: kvs_parser (or leave parser out) and handle frames "
               "with `kvs-parser run --hook module:function`, or parse the bytes yourself with "
               "kvs_parser.KVSStreamParser",
 }
+_PARSERS = ("kvs_parser", "gstreamer")
+
+
+def _checked_gstreamer_pipeline(pipeline: Optional[str]) -> None:
+    """Raises ValueError (naming the element) if ``pipeline`` cannot run here, or GStreamer is missing."""
+    from .decode._gst_pipeline import GStreamerPipelineError
+    from .decode._gst_runtime import GStreamerUnavailableError
+
+    try:
+        from .decode._gstreamer_backend import check_pipeline
+
+        check_pipeline(pipeline)
+    except (GStreamerPipelineError, GStreamerUnavailableError) as error:
+        raise ValueError(str(error)) from None
 
 
 class ParserConfig(_Model):
-    """getmedia.parser: the Matroska parser that reads GetMedia. ``type: kvs_parser`` (the default, this
-    package's native streaming parser) is the only one; ``gstreamer`` and ``custom`` are answered with what
-    to use instead."""
+    """getmedia.parser: what reads GetMedia. ``type: kvs_parser`` (the default) is this package's native
+    streaming parser decoding with ``output.decode_backend``. ``type: gstreamer`` keeps that parser as the
+    demuxer and decodes through a GStreamer pipeline in the process (the ``gstreamer`` decode backend):
+
+    pipeline: the GStreamer pipeline, e.g. ``h264parse ! avdec_h264``, ``vaapih264dec``, or a whole
+        ``appsrc ! matroskademux ! h264parse ! avdec_h264 ! videoconvert ! appsink`` (its source, demuxer,
+        sink and final conversion are this package's, so each picture keeps its fragment number and
+        timestamps). Default: ``h264parse ! avdec_h264`` or ``h265parse ! avdec_h265`` by codec. Checked when
+        the file is read: an element that is not installed or does not link is an error naming it.
+
+    ``custom`` is answered with what to use instead.
+    """
 
     type: str = "kvs_parser"
+    pipeline: Optional[str] = Field(None, min_length=1, max_length=4096)
 
     @field_validator("type")
     @classmethod
-    def _native_only(cls, value: str) -> str:
+    def _known(cls, value: str) -> str:
         name = value.strip().lower()
-        if name == "kvs_parser":
+        if name in _PARSERS:
             return name
-        raise ValueError(_PARSER_ALTERNATIVES.get(name, f"unknown parser {value!r}: use type: kvs_parser"))
+        raise ValueError(_PARSER_ALTERNATIVES.get(name, f"unknown parser {value!r}: use type: kvs_parser or "
+                                                        "type: gstreamer"))
+
+    @model_validator(mode="after")
+    def _pipeline_runs_here(self) -> ParserConfig:
+        if self.type == "gstreamer":
+            _checked_gstreamer_pipeline(self.pipeline)
+        elif self.pipeline is not None:
+            raise ValueError("pipeline applies to type: gstreamer only")
+        return self
 
 
 class GetMediaConfig(_Model):
@@ -189,7 +220,7 @@ class GetMediaConfig(_Model):
     reconnect_delay_seconds: wait before reconnecting after the stream ends or fails, 0..300, default 1.0.
     max_reconnect_attempts: consecutive failed reconnects before the source gives up and reports the error,
         >= 0 (0 = never reconnect), default 10; None retries forever.
-    parser: ``{type: kvs_parser}`` (the default and only parser; see ParserConfig).
+    parser: ``{type: kvs_parser}`` (the default) or ``{type: gstreamer, pipeline: "..."}`` (see ParserConfig).
     delivery: ``live`` (default: a consumer slower than the camera loses the oldest queued pictures,
         counted as drops, and stays live) or ``complete`` (nothing dropped: the reading waits for the
         consumer, falling behind live). The same meaning in every host (threads, workers, Ray).
@@ -259,8 +290,11 @@ class OutputConfig(_Model):
         ``nv12``, ``rgbp`` or ``bgrp`` (planar, C x H x W) but not ``yuv420p``.
     width, height: resize target in pixels (1..8192); one alone keeps the aspect ratio; none keeps the size
         (``nvdec`` does not resize).
-    decode_backend: registered decoder backend name: ``pyav`` (default, CPU) or ``nvdec`` (NVIDIA GPU, the
-        ``[gpu]`` extra; pictures stay on the GPU as device arrays).
+    decode_backend: registered decoder backend name: ``pyav`` (default, CPU), ``nvdec`` (NVIDIA GPU, the
+        ``[gpu]`` extra; pictures stay on the GPU as device arrays) or ``gstreamer`` (a GStreamer pipeline,
+        the ``[gstreamer]`` extra; what ``playback.getmedia.parser: {type: gstreamer}`` selects).
+    gstreamer_pipeline: the pipeline of ``decode_backend: gstreamer`` (see ParserConfig.pipeline); None picks
+        one per codec.
     device: the GPU index for ``nvdec`` (default 0).
     keyframes_only: decode keyframes only (cheap thumbnails/analytics), default false.
     latency: ``low`` (default: no frame-threading delay) or ``throughput`` (frame threads, more fps per core).
@@ -273,9 +307,14 @@ class OutputConfig(_Model):
     device: int = Field(0, ge=0)
     keyframes_only: bool = False
     latency: Literal["low", "throughput"] = "low"
+    gstreamer_pipeline: Optional[str] = Field(None, min_length=1, max_length=4096)
 
     @model_validator(mode="after")
     def _backend_can_give_it(self) -> OutputConfig:
+        if self.decode_backend == "gstreamer":
+            _checked_gstreamer_pipeline(self.gstreamer_pipeline)
+        elif self.gstreamer_pipeline is not None:
+            raise ValueError("gstreamer_pipeline applies to decode_backend: gstreamer only")
         gpu = self.decode_backend == "nvdec"
         if self.pixel_format in GPU_PIXEL_FORMATS and not gpu:
             raise ValueError(f"pixel_format {self.pixel_format!r} needs decode_backend: nvdec")
@@ -292,6 +331,7 @@ class OutputConfig(_Model):
             keyframes_only=self.keyframes_only,
             fps_target=fps_target,
             device=self.device,
+            pipeline=self.gstreamer_pipeline,
         )
 
 
@@ -366,6 +406,15 @@ class AppConfig(_Endpoint):
             first[camera.id] = index
         return cameras
 
+    @model_validator(mode="after")
+    def _gstreamer_parser_decodes_on_the_cpu(self) -> AppConfig:
+        for camera in self.cameras:
+            backend = (camera.output or self.output).decode_backend
+            if camera.playback.getmedia.parser.type == "gstreamer" and backend not in ("pyav", "gstreamer"):
+                raise ValueError(f"camera {camera.id!r}: parser type gstreamer decodes with its pipeline; "
+                                 f"decode_backend {backend!r} cannot apply too")
+        return self
+
     def camera(self, camera_id: str) -> CameraConfig:
         for camera in self.cameras:
             if camera.id == camera_id:
@@ -373,7 +422,12 @@ class AppConfig(_Endpoint):
         raise KeyError(camera_id)
 
     def output_for(self, camera: CameraConfig) -> OutputConfig:
-        return camera.output or self.output
+        """The camera's output settings; ``parser: {type: gstreamer}`` makes its decode backend gstreamer."""
+        output = camera.output or self.output
+        parser = camera.playback.getmedia.parser
+        if parser.type == "gstreamer" and camera.playback.mode is PlaybackMode.GETMEDIA:
+            return output.model_copy(update={"decode_backend": "gstreamer", "gstreamer_pipeline": parser.pipeline})
+        return output
 
     def region_for(self, camera: CameraConfig) -> Optional[str]:
         return camera.region or self.region

@@ -12,6 +12,8 @@ from ._device_arrays import (
     NumpyArrays,
     array_module,
 )
+from ._gst_pipeline import GStreamerPipelineError
+from ._gst_runtime import GStreamerUnavailableError, gstreamer_available
 from ._model import (
     GPU_PIXEL_FORMATS,
     PIXEL_FORMATS,
@@ -43,6 +45,8 @@ __all__ = [
     "EncodedFrame",
     "FpsSampler",
     "FrameDecoder",
+    "GStreamerPipelineError",
+    "GStreamerUnavailableError",
     "LatencyMode",
     "NoSuchDeviceError",
     "NumpyArrays",
@@ -53,6 +57,7 @@ __all__ = [
     "UnsupportedCodecError",
     "array_module",
     "check_nvdec_options",
+    "gstreamer_available",
     "is_video_track",
     "supported_codec_ids",
 ]

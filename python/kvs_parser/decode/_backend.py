@@ -60,15 +60,22 @@ def _nvdec_factory(options: DecodeOptions) -> DecoderBackend:
     return NvdecBackend(options)
 
 
+def _gstreamer_factory(options: DecodeOptions) -> DecoderBackend:
+    from ._gstreamer_backend import GStreamerBackend  # PyGObject is only imported when gstreamer is chosen
+
+    return GStreamerBackend(options)
+
+
 def _builtin_factories() -> dict[str, BackendFactory]:
-    return {DEFAULT_BACKEND: _pyav_factory, "nvdec": _nvdec_factory}
+    return {DEFAULT_BACKEND: _pyav_factory, "nvdec": _nvdec_factory, "gstreamer": _gstreamer_factory}
 
 
 @dataclass
 class BackendRegistry:
     """Backend factories by name; ``BackendRegistry()`` already holds the built-in ``"pyav"`` (CPU) and
     ``"nvdec"`` (NVIDIA GPU, the ``[gpu]`` extra; choosing it without PyNvVideoCodec or a GPU raises
-    ``NvdecUnavailableError``)."""
+    ``NvdecUnavailableError``) and ``"gstreamer"`` (a GStreamer pipeline, ``DecodeOptions.pipeline``; the
+    ``[gstreamer]`` extra, else ``GStreamerUnavailableError``)."""
 
     _factories: dict[str, BackendFactory] = field(default_factory=_builtin_factories)
 

@@ -62,6 +62,9 @@ class DecodeOptions:
     fps_target: keep at most this many frames per second of stream time; dropped frames are still decoded
         (they may be references) but never colour-converted.
     device: the GPU index for GPU backends (``nvdec``); the CPU backend ignores it.
+    pipeline: the GStreamer decode pipeline of the ``gstreamer`` backend (e.g. ``h264parse ! avdec_h264``,
+        or a whole ``appsrc ! matroskademux ! ... ! appsink`` whose source, demuxer and sink this package
+        supplies); None picks one per codec. Other backends ignore it.
     """
 
     pixel_format: PixelFormat = "bgr24"
@@ -72,6 +75,7 @@ class DecodeOptions:
     keyframes_only: bool = False
     fps_target: Optional[float] = None
     device: int = 0
+    pipeline: Optional[str] = None
 
     def __post_init__(self) -> None:
         if self.pixel_format not in PIXEL_FORMATS + GPU_PIXEL_FORMATS:
