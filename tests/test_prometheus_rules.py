@@ -14,7 +14,6 @@ from typing import Any, Iterator, List, Set
 
 import pytest
 import yaml
-
 from prometheus_client import CollectorRegistry, Counter
 
 from kvs_parser.checkpoint._metrics import CheckpointMetrics
