@@ -358,8 +358,11 @@ def test_run_ray_command_serves_every_camera_and_follows_the_config_file(
         for camera in ("cli-3", "cli-4", "cli-9"):
             assert sample(text, "kvs_getmedia_frames_read_total", camera) > 0
     finally:
-        process.terminate()
+        asked = time.monotonic()
+        process.send_signal(signal.SIGINT)  # Ctrl-C
         output, _ = process.communicate(timeout=60)
+        took = time.monotonic() - asked
+    assert took < 10, f"{took:.1f} s from Ctrl-C to the end of the run (three actors stopped together)"
     assert "config changed: added ['cli-9'], removed [], replaced []" in output, output
     assert process.returncode == 0, output
     pids = {r["pid"] for r in read_log(delivery_log)["cli-3"]}
