@@ -42,9 +42,13 @@ class SQLiteCheckpointStore:
         try:
             self._db = sqlite3.connect(self.path, timeout=busy_timeout, check_same_thread=False,
                                        isolation_level=None)
+        except sqlite3.Error as error:
+            raise CheckpointStoreError(f"checkpoint store {self.path}: {error}") from error
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(_SCHEMA)
         except sqlite3.Error as error:
+            self._db.close()  # no store was made: its connection must not outlive the error
             raise CheckpointStoreError(f"checkpoint store {self.path}: {error}") from error
 
     def load(self, camera_id: str) -> Optional[Checkpoint]:
