@@ -68,6 +68,14 @@ class Recorder:
         raise AssertionError(f"condition not met within {timeout} s; {len(self.log)} frames delivered")
 
 
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SQLiteCheckpointStore]:
+    """The caller owns a store (a camera never closes it): closed here, or Python 3.13 reports the leak."""
+    store = SQLiteCheckpointStore(tmp_path / "checkpoints.db")
+    yield store
+    store.close()
+
+
 def camera(emu: Emulator, store: CheckpointStore, hook: Recorder, **options: object) -> CheckpointedCamera:
     return CheckpointedCamera("door", "door", store=store, hook=hook, session=session(), region="us-west-2",
                               endpoint_url=emu.endpoint_url, decode_options=DecodeOptions(pixel_format="rgb24"),
@@ -78,8 +86,9 @@ def mid_fragment(log: List[Delivery], after: int) -> bool:
     return len(log) >= after and log[-1].index in (2, 3, 4)
 
 
-def test_a_stopped_camera_resumes_from_its_checkpoint_losing_nothing(emu: Emulator, tmp_path: Path) -> None:
-    store = SQLiteCheckpointStore(tmp_path / "checkpoints.db")
+def test_a_stopped_camera_resumes_from_its_checkpoint_losing_nothing(emu: Emulator,
+                                                                     sqlite_store: SQLiteCheckpointStore) -> None:
+    store = sqlite_store
     hook = Recorder()
     first = camera(emu, store, hook).start()
     hook.wait(lambda log: mid_fragment(log, 3 * PER_FRAGMENT))
@@ -107,9 +116,9 @@ def test_a_stopped_camera_resumes_from_its_checkpoint_losing_nothing(emu: Emulat
     assert summary.frames >= 7 * PER_FRAGMENT
 
 
-def test_a_hook_failure_ends_the_camera_and_a_restart_redelivers_only_that_fragment(emu: Emulator,
-                                                                                    tmp_path: Path) -> None:
-    store = SQLiteCheckpointStore(tmp_path / "checkpoints.db")
+def test_a_hook_failure_ends_the_camera_and_a_restart_redelivers_only_that_fragment(
+        emu: Emulator, sqlite_store: SQLiteCheckpointStore) -> None:
+    store = sqlite_store
     hook = Recorder()
     hook.fail_at_index = 5
     first = camera(emu, store, hook).start()
@@ -143,8 +152,9 @@ def test_delivery_waits_through_a_redis_outage_and_loses_nothing(emu: Emulator) 
     assert summary.repeated == 0 and summary.marked_fragments == ()
 
 
-def test_frame_index_is_the_position_in_the_fragment_whatever_is_sampled_out(emu: Emulator, tmp_path: Path) -> None:
-    store = SQLiteCheckpointStore(tmp_path / "checkpoints.db")
+def test_frame_index_is_the_position_in_the_fragment_whatever_is_sampled_out(
+        emu: Emulator, sqlite_store: SQLiteCheckpointStore) -> None:
+    store = sqlite_store
     hook = Recorder()
     cam = CheckpointedCamera("door", "door", store=store, hook=hook, session=session(), region="us-west-2",
                              endpoint_url=emu.endpoint_url,
@@ -156,8 +166,9 @@ def test_frame_index_is_the_position_in_the_fragment_whatever_is_sampled_out(emu
     assert len({r.index for r in hook.log}) > 1
 
 
-def test_a_checkpoint_kvs_no_longer_has_stops_the_camera_with_a_typed_error(emu: Emulator, tmp_path: Path) -> None:
-    store = SQLiteCheckpointStore(tmp_path / "checkpoints.db")
+def test_a_checkpoint_kvs_no_longer_has_stops_the_camera_with_a_typed_error(
+        emu: Emulator, sqlite_store: SQLiteCheckpointStore) -> None:
+    store = sqlite_store
     expired = "91343852333181432392682062607743920146159169391"  # before the stream's first fragment
     store.save(Checkpoint("door", expired, None, 1000))
     hook = Recorder()
@@ -168,8 +179,9 @@ def test_a_checkpoint_kvs_no_longer_has_stops_the_camera_with_a_typed_error(emu:
     assert store.load("door") == Checkpoint("door", expired, None, 1000, updated_ms=store.load("door").updated_ms)
 
 
-def test_a_missing_stream_is_a_typed_error_not_a_retry_loop(emu: Emulator, tmp_path: Path) -> None:
-    cam = CheckpointedCamera("ghost", "no-such-stream", store=SQLiteCheckpointStore(tmp_path / "c.db"),
+def test_a_missing_stream_is_a_typed_error_not_a_retry_loop(emu: Emulator,
+                                                           sqlite_store: SQLiteCheckpointStore) -> None:
+    cam = CheckpointedCamera("ghost", "no-such-stream", store=sqlite_store,
                              session=session(), region="us-west-2", endpoint_url=emu.endpoint_url).start()
     cam.join(20)
     assert isinstance(cam.error, StreamNotFoundError)
