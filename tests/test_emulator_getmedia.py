@@ -179,10 +179,12 @@ def test_fault_stall_and_trickle(emu: Emulator) -> None:
 def read_live(body, seconds: float) -> List[tuple]:
     """(arrival time, bytes) of each read from a streaming body, for `seconds`."""
     raw = getattr(body, "_raw_stream", body)  # urllib3 response: read1 returns what has arrived
+    # urllib3 1.26 (what botocore's floor brings) has no read1: its http.client response, which de-chunks, has.
+    read1 = raw.read1 if hasattr(raw, "read1") else raw._fp.read1
     arrivals = []
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        chunk = raw.read1(65536)
+        chunk = read1(65536)
         if not chunk:
             break
         arrivals.append((time.monotonic(), chunk))

@@ -155,14 +155,14 @@ def run_failing_hook(emu: Emulator, tmp_path: Path, *extra: str) -> tuple[subpro
     process = command("--config", str(config), "--hook", "failing_hook:on_frame", "--metrics-port", str(port),
                       "--duration", "10", "--status-interval", "0.5", *extra, HOOK_OUT=str(hook_out),
                       PYTHONPATH=str(tmp_path))
-    assert process.stderr is not None
-    first = ""
-    while "hook" not in first and process.poll() is None:
-        first = process.stderr.readline()
-    reported_while_running = process.poll() is None  # at once, not at exit
-    metrics = scrape(f"http://127.0.0.1:{port}/metrics", time.monotonic() + 10,
-                     'kvs_getmedia_hook_errors_total{camera="front-door"}')
-    try:
+    try:  # from the start: a failed check must not leave the process running and its pipes open
+        assert process.stderr is not None
+        first = ""
+        while "hook" not in first and process.poll() is None:
+            first = process.stderr.readline()
+        reported_while_running = process.poll() is None  # at once, not at exit
+        metrics = scrape(f"http://127.0.0.1:{port}/metrics", time.monotonic() + 10,
+                         'kvs_getmedia_hook_errors_total{camera="front-door"}')
         stdout, stderr = process.communicate(timeout=30)
     finally:
         process.kill()
