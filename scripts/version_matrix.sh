@@ -36,7 +36,7 @@ SUBSET=(
   tests/test_decode.py tests/test_decode_errors.py tests/test_decode_threads.py          # decode
   tests/test_source_reading.py tests/test_source_getmedia.py tests/test_source_hls.py    # frame sources
   tests/test_run_cli.py tests/test_config.py                                           # `run`
-  tests/test_checkpoint_store.py tests/test_checkpointed_camera.py                     # checkpoints
+  tests/test_checkpoint_store.py tests/test_camera_checkpoint.py                       # checkpoints
   tests/test_emulator_api.py tests/test_emulator_archive.py                            # emulator
 )
 TEST_TOOLS=("pytest>=7" "pytest-timeout>=2" "hypothesis>=6")
