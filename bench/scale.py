@@ -28,10 +28,11 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from content import content
 from emulator_process import KEYS, EmulatorProcess
@@ -76,22 +77,26 @@ class Point:
 # -- one worker process: its share of the cameras --
 
 
-def worker(endpoint: str, first: int, cameras: int, seconds: float, warmup: float) -> Dict[str, Any]:
-    with instrumented() as totals:
-        return _worker(endpoint, first, cameras, seconds, warmup, totals)
+def worker(endpoint: str, first: int, cameras: int, seconds: float, warmup: float,
+           checkpoint: bool = False) -> Dict[str, Any]:
+    with instrumented() as totals, tempfile.TemporaryDirectory() as scratch:
+        return _worker(endpoint, first, cameras, seconds, warmup, totals,
+                       f"sqlite:///{scratch}/checkpoints.db" if checkpoint else None)
 
 
 def _worker(endpoint: str, first: int, cameras: int, seconds: float, warmup: float,
-            totals: Dict[str, float]) -> Dict[str, Any]:
+            totals: Dict[str, float], checkpoint: Optional[str]) -> Dict[str, Any]:
     import boto3
 
     from kvs_parser.camera import Camera, hook_runner
+    from kvs_parser.checkpoint import open_store
     from kvs_parser.source import KVSGetMediaFrameSource
 
     base_rss = rss_mb()
     session = boto3.Session(**KEYS)
+    store = open_store(checkpoint) if checkpoint else None  # each camera's fragments recorded, as `run` does
     sources = [KVSGetMediaFrameSource(f"cam{i}", stream_name=f"cam{i}", session=session, endpoint_url=endpoint,
-                                      queue_max_size=30) for i in range(first, first + cameras)]
+                                      queue_max_size=30, checkpoint=store) for i in range(first, first + cameras)]
     window = {"start": float("inf"), "end": float("-inf")}
     counts: Dict[str, int] = {s.camera_id: 0 for s in sources}
     lags: List[float] = []
@@ -118,6 +123,8 @@ def _worker(endpoint: str, first: int, cameras: int, seconds: float, warmup: flo
     metrics = [source.get_metrics() for source in sources]
     for unit in units:
         unit.stop(2)
+    if store is not None:
+        store.close()
     wall = wall1 - wall0
     return {
         "cameras": cameras, "frames": sum(counts.values()), "cpu_seconds": cpu1 - cpu0, "wall": wall,
@@ -146,12 +153,13 @@ def bare_baseline(recording: Path, quick: bool) -> Dict[str, float]:
 
 
 def run_point(emulator: EmulatorProcess, resolution: str, workers: int, cameras: int, seconds: float,
-              warmup: float, bare_ms: float) -> Point:
+              warmup: float, bare_ms: float, checkpoint: bool = False) -> Point:
     shares = [cameras // workers + (1 if i < cameras % workers else 0) for i in range(workers)]
     firsts = [sum(shares[:i]) for i in range(workers)]
     procs = [subprocess.Popen([sys.executable, str(BENCH / "scale.py"), "--worker", emulator.url, "--first",
                                str(first), "--cameras", str(share), "--seconds", str(seconds), "--warmup",
-                               str(warmup)], stdout=subprocess.PIPE, text=True)
+                               str(warmup), *(["--checkpoint"] if checkpoint else [])], stdout=subprocess.PIPE,
+                              text=True)
              for first, share in zip(firsts, shares) if share]
     clock = CpuClock(emulator.pid)
     time.sleep(warmup + 1.0)
@@ -262,12 +270,15 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--aligned", action="store_true",
                         help="every camera's keyframes at the same instant (default: spread over the GOP)")
     parser.add_argument("--quick", action="store_true", help="720p, 1 and 2 cameras on 1 worker, short windows")
+    parser.add_argument("--checkpoint", action="store_true",
+                        help="every camera records its fragments in a SQLite checkpoint store, as `run --checkpoint` "
+                             "does (results as scale_checkpointed)")
     parser.add_argument("--worker", metavar="ENDPOINT", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--cameras", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.first, args.cameras, args.seconds, args.warmup)))
+        print(json.dumps(worker(args.worker, args.first, args.cameras, args.seconds, args.warmup, args.checkpoint)))
         return 0
     if args.quick:
         args.resolutions, args.workers, args.counts, args.seconds, args.warmup = "720p", "1", "1,2", 2.0, 3.0
@@ -294,7 +305,7 @@ def main(argv: List[str]) -> int:
                     continue
                 with EmulatorProcess(streams=cameras, file=path, aligned=args.aligned) as emulator:
                     point = run_point(emulator, resolution, workers, cameras, args.seconds, args.warmup,
-                                      bare[resolution]["cpu_ms_per_frame"])
+                                      bare[resolution]["cpu_ms_per_frame"], args.checkpoint)
                 points.append(point)
                 failed = 0 if point.holds else failed + 1
                 print(f"  W={workers} N={cameras:2}: {point.fps_per_camera:5.2f} fps/camera, dropped "
@@ -308,7 +319,7 @@ def main(argv: List[str]) -> int:
                "load_at_start": load_at_start,
                "goals": {"dropped": GOAL_DROP, "p99_ms": GOAL_P99_MS, "efficiency": GOAL_EFFICIENCY,
                          "rss_per_camera_mb": GOAL_RSS_MB}}
-    name = "scale_quick" if args.quick else "scale"
+    name = "scale_quick" if args.quick else "scale_checkpointed" if args.checkpoint else "scale"
     print(f"\nwrote {write_json(name, figures)} and {save_plot(plot(points, load_at_start), name)}")
     return 0
 
