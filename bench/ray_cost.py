@@ -27,7 +27,7 @@ from emulator_process import EmulatorProcess
 from kvs_parser.camera import Camera, CameraStatus
 from kvs_parser.checkpoint import SQLiteCheckpointStore
 from kvs_parser.config import AppConfig, parse_config
-from reporting import load_line
+from reporting import load_line, write_json
 from resource_usage import CpuClock, rss_mb
 
 
@@ -139,6 +139,10 @@ def main(argv: List[str]) -> int:
               f"({ours['pss_per_camera_mb']:.1f} MB PSS)/camera (whole actor process); "
               f"Ray's node processes: {ours['ray_node_cpu_pct']:.1f} % of a core, "
               f"{ours['ray_node_rss_mb']:.0f} MB; {load_line()}", flush=True)
+    path = write_json("ray_cost", {"cameras": args.cameras, "window_s": args.window, "warmup_s": args.warmup,
+                                   "content": "realistic 1280x720 15 fps H.264 High, 2 s fragments",
+                                   "threads": peer, "ray": ours})
+    print(f"written to {path}")
     return 0
 
 
