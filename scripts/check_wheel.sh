@@ -167,6 +167,7 @@ mkdir -p "$SUITE"
 cp -R "$ROOT/tests" "$SUITE/tests"
 cp -R "$ROOT/examples" "$SUITE/examples"  # tests/test_examples.py runs them against the installed wheel
 cp -R "$ROOT/scripts" "$SUITE/scripts"  # tests/test_supported_versions.py reads the declared range with them
+cp -R "$ROOT/deploy" "$SUITE/deploy"  # the alert rules, dashboard and manifest that tests check
 cp "$ROOT/pyproject.toml" "$SUITE/pyproject.toml"
 find "$SUITE/tests" "$SUITE/examples" -name __pycache__ -prune -exec rm -rf {} +
 

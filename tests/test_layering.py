@@ -7,7 +7,9 @@ import ast
 from pathlib import Path
 from typing import Iterator, Tuple
 
-PACKAGE = Path(__file__).resolve().parent.parent / "python" / "kvs_parser"
+import kvs_parser
+
+PACKAGE = Path(kvs_parser.__file__).resolve().parent  # the source tree's, or an installed wheel's
 CLI = ("commands", "cli.py", "__main__.py")
 HOSTS = ("fleet", "ray", "camera")
 PIPELINE_NAMES = {"GetMediaClient", "GetMediaStream", "FrameDecoder", "KVSStreamParser"}
