@@ -273,6 +273,8 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--checkpoint", action="store_true",
                         help="every camera records its fragments in a SQLite checkpoint store, as `run --checkpoint` "
                              "does (results as scale_checkpointed)")
+    parser.add_argument("--out", help="name of the JSON/PNG under bench/results (default: scale, scale_checkpointed "
+                                      "with --checkpoint, scale_quick with --quick)")
     parser.add_argument("--worker", metavar="ENDPOINT", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--cameras", type=int, help=argparse.SUPPRESS)
@@ -319,7 +321,7 @@ def main(argv: List[str]) -> int:
                "load_at_start": load_at_start,
                "goals": {"dropped": GOAL_DROP, "p99_ms": GOAL_P99_MS, "efficiency": GOAL_EFFICIENCY,
                          "rss_per_camera_mb": GOAL_RSS_MB}}
-    name = "scale_quick" if args.quick else "scale_checkpointed" if args.checkpoint else "scale"
+    name = args.out or ("scale_quick" if args.quick else "scale_checkpointed" if args.checkpoint else "scale")
     print(f"\nwrote {write_json(name, figures)} and {save_plot(plot(points, load_at_start), name)}")
     return 0
 
