@@ -118,6 +118,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
+    # Nodes, workers and the driver all on 127.0.0.1, as in tests/test_ray_cluster.py (Ray otherwise picks the
+    # host's outward address).
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    from ray._private import ray_constants
+
+    ray_constants.ENABLE_RAY_CLUSTER = False
     runs = []
     with tempfile.TemporaryDirectory() as scratch, RedisServer() as redis_server, Emulator() as emu:
         log_path = Path(scratch) / "deliveries.jsonl"
