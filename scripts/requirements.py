@@ -1,0 +1,73 @@
+"""The requirements an install of the package with some extras pulls in, read from pyproject.toml.
+
+    python scripts/requirements.py app,emulator     # one requirement a line: [project] dependencies and
+                                                    # those of each extra, extras naming extras expanded
+
+scripts/install.sh hands them to a pip of their own, which downloads and unpacks them while another pip
+builds the package's C++ core (`--no-deps`), instead of after it. Standard library only (tomllib): it runs
+before anything is installed, and says so in one line on a CPython older than the package supports.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
+# "kvs-parser-py[decode]": an extra that names other extras of the package itself.
+_OWN_EXTRAS = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\[([^\]]*)\]\s*$")
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirements(project: dict[str, Any], extras: list[str]) -> list[str]:
+    """[project] dependencies, then each requested extra's, in order, without repeats."""
+    table = project["project"]
+    declared = table["optional-dependencies"]
+    own_name = _normalized(table["name"])
+    found = list(table["dependencies"])
+    pending, expanded = list(extras), set()
+    while pending:
+        extra = pending.pop(0)
+        if extra in expanded:
+            continue
+        if extra not in declared:
+            raise KeyError(extra)
+        expanded.add(extra)
+        for requirement in declared[extra]:
+            own = _OWN_EXTRAS.match(requirement)
+            if own is not None and _normalized(own.group(1)) == own_name:
+                pending.extend(name.strip() for name in own.group(2).split(","))
+            else:
+                found.append(requirement)
+    return list(dict.fromkeys(found))
+
+
+def main(argv: list[str]) -> int:
+    try:
+        import tomllib
+    except ImportError:  # CPython 3.10 and older, which the package does not support either
+        print(f"kvs-parser-py needs a newer CPython ([project] requires-python in pyproject.toml); this is "
+              f"{sys.version.split()[0]}", file=sys.stderr)
+        return 2
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    with PYPROJECT.open("rb") as handle:
+        project = tomllib.load(handle)
+    extras = [extra.strip() for extra in argv[0].split(",") if extra.strip()]
+    try:
+        print("\n".join(requirements(project, extras)))
+    except KeyError as unknown:
+        known = ", ".join(project["project"]["optional-dependencies"])
+        print(f"requirements: no extra {unknown} in pyproject.toml (known: {known})", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
