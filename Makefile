@@ -21,19 +21,12 @@ install: $(INSTALLED)
 # The full stack also holds everything the demo needs: it marks the demo's install as done too.
 $(INSTALLED): pyproject.toml bench/requirements.txt $(NATIVE_SOURCES)
 	bash scripts/system_packages.sh  # first: the [test] extra's PyGObject compiles against Debian's headers
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	bash scripts/install.sh $(VENV) test -r bench/requirements.txt
+	bash scripts/install.sh $(PYTHON) $(VENV) test -r bench/requirements.txt
 	touch $(INSTALLED) $(DEMO_INSTALLED)
 
-# pip is upgraded only when it is too old for editable installs of a pyproject.toml project (PEP 660,
-# pip 21.3): the upgrade costs the demo's install about 10 s. scripts/install.sh builds the C++ core while
-# a second pip installs the dependencies.
+# scripts/install.sh creates the venv and builds the C++ core while a second pip installs the dependencies.
 $(DEMO_INSTALLED): pyproject.toml $(NATIVE_SOURCES)
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -c "import pip, sys; sys.exit(tuple(map(int, pip.__version__.split('.')[:2])) < (21, 3))" \
-		|| $(BIN)/python -m pip install --quiet --upgrade pip
-	bash scripts/install.sh $(VENV) app,emulator
+	bash scripts/install.sh $(PYTHON) $(VENV) app,emulator
 	touch $(DEMO_INSTALLED)
 
 demo: $(DEMO_INSTALLED)

@@ -9,6 +9,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -46,52 +47,84 @@ def step(steps: list[str], fragment: str) -> int:
     return next(i for i, s in enumerate(steps) if fragment in s)
 
 
-FULL_INSTALL = 'pip install -e ".[test]" -r bench/requirements.txt'
-DEMO_INSTALL = 'pip install --no-compile -e ".[app,emulator]"'
+def install_step(venv, extras: str) -> str:
+    """scripts/install.sh creates the venv when it is missing, then installs the package with these extras."""
+    return f"bash scripts/install.sh python3 {venv} {extras}"
 
 
 def test_make_demo_creates_the_venv_and_installs_only_what_the_demo_needs(tmp_path) -> None:
     venv = tmp_path / "venv"  # a venv that does not exist: make must create it first
     steps = make_plan(venv, "demo")
-    assert step(steps, f"-m venv {venv}") < step(steps, DEMO_INSTALL) < step(steps, f"{venv}/bin/kvs-parser demo")
-    assert not any(".[test]" in s or "bench/requirements.txt" in s or "-m pytest" in s for s in steps)
+    assert step(steps, install_step(venv, "app,emulator")) < step(steps, f"{venv}/bin/kvs-parser demo")
+    assert not any(" test" in s or "bench/requirements.txt" in s or "-m pytest" in s for s in steps)
 
 
 def test_make_test_creates_the_venv_and_installs_the_whole_stack(tmp_path) -> None:
     venv = tmp_path / "venv"
     steps = make_plan(venv, "test")
-    assert step(steps, f"-m venv {venv}") < step(steps, FULL_INSTALL) < step(steps, f"{venv}/bin/python -m pytest")
+    full_install = step(steps, install_step(venv, "test -r bench/requirements.txt"))
+    assert full_install < step(steps, f"{venv}/bin/python -m pytest")
 
 
 def test_make_test_after_make_demo_adds_the_full_stack_and_not_the_reverse(tmp_path) -> None:
     venv = tmp_path / "venv"
     venv.mkdir()
     (venv / ".installed-demo").touch()  # what `make demo` leaves (newer than the sources)
-    assert not any(DEMO_INSTALL in s for s in make_plan(venv, "demo"))
+    assert not any("install.sh" in s for s in make_plan(venv, "demo"))
     after_demo = make_plan(venv, "test")
-    assert step(after_demo, FULL_INSTALL) < step(after_demo, f"{venv}/bin/python -m pytest")
+    assert step(after_demo, install_step(venv, "test")) < step(after_demo, f"{venv}/bin/python -m pytest")
     (venv / ".installed").touch()  # what `make test` leaves: the demo needs nothing more
-    assert not any("pip install" in s for s in make_plan(venv, "demo", "test"))
+    assert not any("install.sh" in s for s in make_plan(venv, "demo", "test"))
+
+
+def install_requirements(extras: str) -> list[str]:
+    """What scripts/install.sh hands to the dependencies' pip for these extras."""
+    return subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "requirements.py"), extras],
+                          capture_output=True, text=True, check=True).stdout.splitlines()
+
+
+def requirement_name(requirement: str) -> str:
+    return re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[ ;]", requirement.strip(), maxsplit=1)[0]).lower()
 
 
 def test_the_demo_extras_leave_out_ray_and_the_test_and_bench_tools() -> None:
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
-    extras = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-
-    def requirements(extra: str) -> set[str]:
-        names = set()
-        for requirement in extras[extra]:
-            name = re.split(r"[<>=\[ ;]", requirement, maxsplit=1)[0]
-            if name == "kvs-parser-py":
-                inner = requirement.split("[", 1)[1].split("]", 1)[0]
-                names |= {n for e in inner.split(",") for n in requirements(e.strip())}
-            else:
-                names.add(name.lower())
-        return names
-
-    demo = requirements("app") | requirements("emulator")
-    assert {"av", "numpy", "pyyaml", "pydantic", "prometheus_client"} <= demo
+    demo = {requirement_name(r) for r in install_requirements("app,emulator")}
+    assert {"boto3", "av", "numpy", "pyyaml", "pydantic", "prometheus-client"} <= demo
     assert not demo & ({"ray", "redis", "pytest", "mypy", "ruff", "hypothesis", "matplotlib", "ebmlite"})
+
+
+@pytest.mark.parametrize("extras", ["app,emulator", "test", "gpu"])
+def test_install_sh_hands_pip_what_the_built_package_requires(extras: str) -> None:
+    """The requirements scripts/install.sh installs beside its `--no-deps` build are those the package's
+    own metadata (written by the build backend) gives `pip install -e ".[extras]"`."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement  # pytest's own dependency
+
+    declared = [Requirement(r) for r in metadata.requires("kvs-parser-py") or []]
+
+    def applies(requirement: Requirement, extras: set[str]) -> bool:
+        marker = requirement.marker
+        return marker is None or any(marker.evaluate({"extra": extra}) for extra in extras)
+
+    chosen = set(extras.split(","))
+    while True:  # extras naming extras of the package itself ("kvs-parser-py[decode]")
+        grown = chosen.union(*(r.extras for r in declared if r.name == "kvs-parser-py" and applies(r, chosen)))
+        if grown == chosen:
+            break
+        chosen = grown
+
+    def key(requirement: Requirement) -> tuple[str, str]:
+        return requirement_name(requirement.name), str(requirement.specifier)
+
+    expected = {key(r) for r in declared if r.name != "kvs-parser-py" and applies(r, chosen)}
+    assert {key(Requirement(r)) for r in install_requirements(extras)} == expected
+
+
+def test_requirements_py_names_an_unknown_extra() -> None:
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "requirements.py"), "app,nope"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "no extra 'nope'" in result.stderr and "emulator" in result.stderr
 
 
 def section(title: str) -> str:
