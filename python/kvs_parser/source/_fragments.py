@@ -23,32 +23,31 @@ class FragmentEnd:
 
 
 class FragmentGate:
-    """Decides once per fragment whether its frames are handed out: not when `plan` says they were
-    delivered before, nor when the fragment is already `max_age_ms` old at its first frame."""
+    """Decides once per fragment, at its first frame, whether its frames are handed out: not when `plan`
+    says they were delivered before, nor when the fragment is already `max_age_ms` old."""
 
     def __init__(self, plan: ResumePlan, max_age_ms: Optional[float]) -> None:
         self.plan, self.max_age_ms = plan, max_age_ms
         self.stale_frames = 0
         self._fragment: Optional[str] = None
-        self._stale = False
+        self._delivered = self._stale = False
 
     def skip(self, frame: Any) -> bool:
         number = frame.fragment_number
-        if self.plan.already_delivered(number):
-            return True
-        if self.max_age_ms is None:
-            return False
         if number != self._fragment:
             self._fragment = number
+            self._delivered = self.plan.already_delivered(number)
             produced = frame.producer_timestamp_ms
-            self._stale = produced is not None and now_ms() - produced > self.max_age_ms
+            self._stale = (not self._delivered and self.max_age_ms is not None and produced is not None
+                           and now_ms() - produced > self.max_age_ms)
         self.stale_frames += self._stale
-        return self._stale
+        return self._delivered or self._stale
 
     def completed(self, fragment_number: str) -> None:
         """The fragment ended in the stream: a resumed connection that sends it again is not believed."""
         plan = self.plan
         self.plan = ResumePlan(plan.start, plan.resumed_after, fragment_number, None, plan.redeliver)
+        self._fragment = None  # decide again, against the new plan
 
 
 class FramePositions:
