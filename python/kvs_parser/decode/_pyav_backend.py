@@ -108,7 +108,7 @@ class PyAVTrackDecoder:
         try:
             if self._ctx is None:
                 self._ctx = self._open_context()
-            packet = av.Packet(data)  # type: ignore[arg-type]  # any buffer; PyAV's stub names only bytes
+            packet = av.Packet(data)  # type: ignore[arg-type, unused-ignore]  # PyAV < 18.1.1 stubs: bytes
             packet.pts = self._seq
             self._pending[self._seq] = _BlockMeta.of(frame)
             self._seq += 1
