@@ -62,7 +62,10 @@ class Stopwatch(threading.Thread):
     def run(self) -> None:
         start = time.monotonic()
         while True:
-            self.samples.append((time.monotonic() - start, rss_mb(self.pid), self._clock.seconds()))
+            try:
+                self.samples.append((time.monotonic() - start, rss_mb(self.pid), self._clock.seconds()))
+            except OSError:  # the process ended before the sampler was stopped: its samples so far stand
+                return
             if self._stop_event.wait(self.interval):
                 return
 
