@@ -1,5 +1,5 @@
 """A CameraHost for tests: the product's own CameraGroup of Cameras over real KVSGetMediaFrameSources
-reading the emulator over HTTP (what the threads host and each fleet worker serve), started and stopped here."""
+reading the emulator over HTTP: what the threads host and each fleet worker run and serve."""
 
 from __future__ import annotations
 
@@ -18,17 +18,3 @@ class SourcesHost(CameraGroup):
     def sources(self) -> Dict[str, FrameSource]:
         return {camera.camera_id: camera.source for camera in self.cameras}
 
-    def start(self) -> SourcesHost:
-        for camera in self.cameras:
-            camera.start()
-        return self
-
-    def stop(self) -> None:
-        for camera in self.cameras:
-            camera.stop(5)
-
-    def __enter__(self) -> SourcesHost:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

@@ -1,9 +1,9 @@
-"""CameraGroup: cameras of one process seen as one host (statuses, thumbnails, failures): what the
-threads host and each fleet worker process serve."""
+"""CameraGroup: cameras of one process run and seen as one host (start, stop, statuses, thumbnails,
+failures): what the threads host is and what each fleet worker process runs and serves."""
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import List, Optional, Self, Sequence
 
 from ._camera import Camera
 from ._status import CameraStatus
@@ -12,6 +12,21 @@ from ._status import CameraStatus
 class CameraGroup:
     def __init__(self, cameras: Sequence[Camera]) -> None:
         self.cameras = list(cameras)
+
+    def start(self) -> Self:
+        for camera in self.cameras:
+            camera.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for camera in self.cameras:
+            camera.stop(timeout)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     @property
     def running(self) -> bool:

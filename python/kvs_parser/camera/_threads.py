@@ -39,23 +39,11 @@ class CameraThreads(CameraGroup):
             self.close_store()
             raise
 
-    def start(self) -> CameraThreads:
-        for camera in self.cameras:
-            camera.start()
-        return self
-
     def stop(self, timeout: float = 10.0) -> None:
-        for camera in self.cameras:
-            camera.stop(timeout)
+        super().stop(timeout)
         self.close_store()
 
     def close_store(self) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
-
-    def __enter__(self) -> CameraThreads:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

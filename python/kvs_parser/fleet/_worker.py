@@ -101,12 +101,12 @@ def worker_main(spec: WorkerSpec) -> None:
                                   sink=ring_sink(rings[camera_id]) if camera_id in rings else None)
                for camera_id in spec.cameras]
     # The parent reads its workers' metrics and thumbnails here, over loopback.
-    server = StatusServer(registry, CameraGroup(cameras)).start()
+    group = CameraGroup(cameras)
+    server = StatusServer(registry, group).start()
     spec.events.send(("metrics", spec.index, server.url))
     ended = False  # every camera ended on its own (nothing for the parent to restart)
     try:
-        for camera in cameras:
-            camera.start()
+        group.start()
         next_status = time.monotonic() + spec.status_interval
         while not local_stop.wait(POLL):
             if spec.stop.value or not _alive(spec.parent_pid):
@@ -115,20 +115,18 @@ def worker_main(spec: WorkerSpec) -> None:
                 continue
             next_status += spec.status_interval
             try:
-                spec.events.send(("status", spec.index, [camera.status() for camera in cameras]))
+                spec.events.send(("status", spec.index, group.statuses()))
             except OSError:  # the parent is gone or dropped this pipe: nobody to work for
                 break
-            if not any(camera.running for camera in cameras):
+            if not group.running:
                 ended = True  # every camera ended or failed
                 break
     finally:
         local_stop.set()
-        for camera in cameras:
-            camera.stop(5)
-        failures = [f"{camera.camera_id}: {camera.failure}" for camera in cameras if camera.failure]
+        group.stop(5)
         with contextlib.suppress(OSError):  # the parent may be gone
-            spec.events.send(("status", spec.index, [camera.status() for camera in cameras]))
-            spec.events.send(("done", spec.index, (failures, ended)))
+            spec.events.send(("status", spec.index, group.statuses()))
+            spec.events.send(("done", spec.index, (group.failures(), ended)))
         server.stop()
         for ring in rings.values():
             ring.close()
