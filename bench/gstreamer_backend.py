@@ -26,6 +26,7 @@ import boto3
 
 from content import camera_720p15
 from emulator_process import KEYS, EmulatorProcess
+from gpu_content import BenchFrame
 from kvs_parser.decode import DecodeOptions, FrameDecoder, gstreamer_available
 from kvs_parser.source import KVSGetMediaFrameSource
 from reporting import load_line, write_json
@@ -46,17 +47,6 @@ class Track:
     pixel_height: int
     uid: int = 1
     name: str = ""
-
-
-@dataclass(frozen=True)
-class Block:
-    track_number: int
-    data: bytes
-    pts_ms: int
-    is_keyframe: bool
-    producer_timestamp_ms: Optional[int] = None
-    server_timestamp_ms: Optional[int] = None
-    fragment_number: Optional[str] = None
 
 
 def options(backend: str) -> DecodeOptions:
@@ -96,7 +86,7 @@ def decode_calls(backend: str, gops: List[Any], width: int, height: int) -> Dict
     pts = 0
     for gop in gops:
         for index, packet in enumerate(gop.packets):
-            block = Block(1, packet, pts, index == 0)
+            block = BenchFrame(1, packet, pts, index == 0)
             pts += 67
             start = time.perf_counter()
             pictures = decoder.decode(block)
