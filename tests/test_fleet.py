@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import multiprocessing
 import os
 import signal
@@ -174,6 +175,13 @@ def test_a_killed_worker_resumes_from_the_checkpoint_redelivering_only_its_fragm
         statuses = {status.camera_id: status for status in fleet.statuses()}
         with urllib.request.urlopen(fleet.metrics_url, timeout=5) as response:
             text = response.read().decode()
+        root = fleet.metrics_url.removesuffix("metrics")  # the status page's server: the same as `run`'s
+        with urllib.request.urlopen(root + "api/cameras", timeout=5) as response:
+            listed = {camera["camera_id"]: camera for camera in json.loads(response.read())["cameras"]}
+        with urllib.request.urlopen(root + "cameras/north/latest.jpg", timeout=5) as response:
+            thumbnail = response.read()
+    assert set(listed) == {"north", "south"} and listed["north"]["where"] == f"worker {victim}", listed
+    assert thumbnail[:3] == b"\xff\xd8\xff"  # a JPEG of north's last picture, asked of its worker
     for camera in ("north", "south"):
         summary = check_deliveries(delivery_log(before[camera], after[camera]))  # nothing lost, repeats marked
         print(f"{camera}: {summary.frames} frames, {summary.repeated} repeated, marked {summary.marked_fragments}")

@@ -29,9 +29,9 @@ from urllib.parse import quote
 from prometheus_client import CollectorRegistry, Counter
 
 from ..camera import CameraState, CameraStatus, HookSpec
-from ..metrics import MergedMetricsCollector, MetricsServer
+from ..metrics import MergedMetricsCollector
 from ..queue import QueuePolicy
-from ..web import read_local
+from ..web import StatusServer, read_local
 from ._ring import FrameRing, RingClosed, RingFrame
 from ._worker import WorkerSpec, worker_main
 
@@ -84,7 +84,8 @@ class Fleet:
     share_frames: also copy every frame into a shared-memory ring per camera (`ring_frames` deep, full-ring
         policy `ring_policy`, slots of `max_frame_bytes`) that the parent reads with read()/frames().
     metrics_port: serve every worker's metrics on one http://HOST:PORT/metrics (0: any free port), HOST
-        being `metrics_host` (default 127.0.0.1).
+        being `metrics_host` (default 127.0.0.1), with the fleet's status page, /api/cameras, thumbnails,
+        /healthz and /readyz beside them (kvs_parser.web.StatusServer, as `kvs-parser run` serves).
     checkpoint: the checkpoint store's URL (sqlite:///path or redis://...); default: the config's, else a
         private SQLite file for this fleet's own worker restarts, removed at stop().
     """
@@ -123,7 +124,7 @@ class Fleet:
         self._lock = threading.Lock()
         self._supervisor: Optional[threading.Thread] = None
         self._stopping = threading.Event()
-        self._server: Optional[MetricsServer] = None
+        self._server: Optional[StatusServer] = None
         self.registry = CollectorRegistry()
         self._restarts = Counter("kvs_fleet_worker_restarts", "Worker processes restarted after dying",
                                  registry=self.registry)
@@ -146,7 +147,8 @@ class Fleet:
                         camera_id, f"{self._prefix}-r{self._rows[camera_id]}", self._ring_frames,
                         self._slot_bytes, self._ring_policy, self._context)
             if self._metrics_port is not None:
-                self._server = MetricsServer(self.registry, port=self._metrics_port, host=self._metrics_host).start()
+                self._server = StatusServer(self.registry, self, port=self._metrics_port,
+                                            bind=self._metrics_host).start()
             for worker in self._workers:
                 self._spawn(worker, recover=False)
             self._supervisor = threading.Thread(target=self._supervise, name="kvs-fleet-supervisor", daemon=True)
@@ -204,7 +206,7 @@ class Fleet:
     # -- what the parent sees --
     @property
     def metrics_url(self) -> Optional[str]:
-        return None if self._server is None else self._server.url
+        return None if self._server is None else f"{self._server.url}metrics"
 
     @property
     def running(self) -> bool:
