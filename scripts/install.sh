@@ -2,15 +2,24 @@
 # Creates the venv if it is missing and installs the package into it, editable, with some extras: what
 # `make demo` and `make test` run.
 #
-#   bash scripts/install.sh PYTHON VENV EXTRAS [PIP-ARGS...]     e.g.  bash scripts/install.sh python3 .venv app,emulator
+#   bash scripts/install.sh [--dependencies-only] PYTHON VENV EXTRAS [PIP-ARGS...]
+#       e.g. bash scripts/install.sh python3 .venv app,emulator
 #
 # Two pips at once: one builds the C++ core (`--no-deps`, the install's longest step, ~25 s on 2 CPUs),
 # the other downloads and unpacks the extras' dependencies meanwhile (scripts/requirements.py reads them
 # from pyproject.toml); a single `pip install -e ".[extras]"` does one after the other. PIP-ARGS go to the
 # dependencies' pip (the full install adds -r bench/requirements.txt). Bytecode is compiled on first
 # import rather than at install (--no-compile): numpy's tests alone are 15 MB of it.
+#
+# --dependencies-only: the extras' requirements alone, the package being installed already (the full
+# install after the demo's: the C++ core is not built again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build=true
+if [[ ${1:-} == --dependencies-only ]]; then
+  build=false
+  shift
+fi
 base_python=$1 venv=$2 extras=$3
 shift 3
 python="$venv/bin/python"
@@ -36,6 +45,10 @@ pip_at_least "$python" 21 3 || "$python" -m pip install --quiet --upgrade pip
 requirements=$(mktemp)
 trap 'rm -f "$requirements"' EXIT
 "$python" scripts/requirements.py "$extras" > "$requirements"
+if ! $build; then
+  "$python" -m pip install --no-compile -r "$requirements" "$@"
+  exit
+fi
 "$python" -m pip install --no-compile --progress-bar off -r "$requirements" "$@" &
 dependencies=$!
 status=0

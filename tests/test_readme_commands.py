@@ -47,9 +47,10 @@ def step(steps: list[str], fragment: str) -> int:
     return next(i for i, s in enumerate(steps) if fragment in s)
 
 
-def install_step(venv, extras: str) -> str:
-    """scripts/install.sh creates the venv when it is missing, then installs the package with these extras."""
-    return f"bash scripts/install.sh python3 {venv} {extras}"
+def install_step(venv, extras: str, *, build: bool = True) -> str:
+    """scripts/install.sh creates the venv when it is missing, then installs the package with these extras
+    (without build: their requirements alone, the package being installed)."""
+    return f"bash scripts/install.sh {'' if build else '--dependencies-only '}python3 {venv} {extras}"
 
 
 def test_make_demo_creates_the_venv_and_installs_only_what_the_demo_needs(tmp_path) -> None:
@@ -59,20 +60,24 @@ def test_make_demo_creates_the_venv_and_installs_only_what_the_demo_needs(tmp_pa
     assert not any(" test" in s or "bench/requirements.txt" in s or "-m pytest" in s for s in steps)
 
 
-def test_make_test_creates_the_venv_and_installs_the_whole_stack(tmp_path) -> None:
+def test_make_test_installs_the_demos_stack_then_the_rest_building_once(tmp_path) -> None:
     venv = tmp_path / "venv"
     steps = make_plan(venv, "test")
-    full_install = step(steps, install_step(venv, "test -r bench/requirements.txt"))
-    assert full_install < step(steps, f"{venv}/bin/python -m pytest")
+    demo_install = step(steps, install_step(venv, "app,emulator"))
+    rest = step(steps, install_step(venv, "test -r bench/requirements.txt", build=False))
+    assert demo_install < rest < step(steps, f"{venv}/bin/python -m pytest")
+    assert sum("install.sh" in s and "--dependencies-only" not in s for s in steps) == 1  # one C++ build
 
 
-def test_make_test_after_make_demo_adds_the_full_stack_and_not_the_reverse(tmp_path) -> None:
+def test_make_test_after_make_demo_adds_the_rest_without_building_and_not_the_reverse(tmp_path) -> None:
     venv = tmp_path / "venv"
     venv.mkdir()
     (venv / ".installed-demo").touch()  # what `make demo` leaves (newer than the sources)
     assert not any("install.sh" in s for s in make_plan(venv, "demo"))
     after_demo = make_plan(venv, "test")
-    assert step(after_demo, install_step(venv, "test")) < step(after_demo, f"{venv}/bin/python -m pytest")
+    assert not any(install_step(venv, "app,emulator") in s for s in after_demo)
+    rest = step(after_demo, install_step(venv, "test", build=False))
+    assert rest < step(after_demo, f"{venv}/bin/python -m pytest")
     (venv / ".installed").touch()  # what `make test` leaves: the demo needs nothing more
     assert not any("install.sh" in s for s in make_plan(venv, "demo", "test"))
 
