@@ -8,11 +8,14 @@
 # Two pips at once: one builds the C++ core (`--no-deps`, the install's longest step, ~25 s on 2 CPUs),
 # the other downloads and unpacks the extras' dependencies meanwhile (scripts/requirements.py reads them
 # from pyproject.toml); a single `pip install -e ".[extras]"` does one after the other. PIP-ARGS go to the
-# dependencies' pip (the full install adds -r bench/requirements.txt). Bytecode is compiled on first
-# import rather than at install (--no-compile): numpy's tests alone are 15 MB of it.
+# dependencies' pip (the full install adds -r bench/requirements.txt). The demo's install compiles no
+# bytecode (--no-compile: numpy's tests alone are 15 MB of it); Python writes it on first import.
 #
 # --dependencies-only: the extras' requirements alone, the package being installed already (the full
-# install after the demo's: the C++ core is not built again).
+# install after the demo's: the C++ core is not built again); then everything in the venv is
+# compiled to bytecode, since the test suite starts hundreds of Python processes (workers, Ray actors,
+# commands) and where PYTHONDONTWRITEBYTECODE is set, as on CI, each would compile its imports again
+# (without it the suite took 885 s instead of 671 s, and a Ray node-loss test missed its bound).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=true
@@ -46,7 +49,11 @@ requirements=$(mktemp)
 trap 'rm -f "$requirements"' EXIT
 "$python" scripts/requirements.py "$extras" > "$requirements"
 if ! $build; then
-  "$python" -m pip install --no-compile -r "$requirements" "$@"
+  "$python" -m pip install -r "$requirements" "$@"
+  site_packages=$("$python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+  # Quiet, and its status ignored like pip's own compile step: a few packages ship files that are not
+  # Python 3 (test data), which changes nothing at run time.
+  "$python" -m compileall -q -j 0 "$site_packages" > /dev/null || true
   exit
 fi
 "$python" -m pip install --no-compile --progress-bar off -r "$requirements" "$@" &
