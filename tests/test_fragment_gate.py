@@ -55,6 +55,14 @@ def test_a_completed_fragment_sent_again_by_a_resumed_connection_is_not_believed
     assert handed_out(gate, [Frame("300", now), Frame("301", now)]) == [Frame("301", now)]
 
 
+def test_frames_after_a_completed_stale_fragment_are_decided_afresh() -> None:
+    gate = FragmentGate(ResumePlan(StartSelector.now()), max_age_ms=5_000)
+    now = now_ms()
+    assert handed_out(gate, [Frame("400", now - 60_000)]) == []
+    gate.completed("400")
+    assert handed_out(gate, [Frame(None, now)]) == [Frame(None, now)]  # not taken for fragment 400's frames
+
+
 def test_without_a_maximum_age_nothing_is_stale() -> None:
     gate = FragmentGate(ResumePlan(StartSelector.now()), max_age_ms=None)
     ancient = [Frame("1", 0), Frame("2", 0)]

@@ -22,6 +22,9 @@ class FragmentEnd:
     producer_time_ms: Optional[int]
 
 
+_UNDECIDED = object()  # no fragment decided yet (None is the fragment of frames without a fragment number)
+
+
 class FragmentGate:
     """Decides once per fragment, at its first frame, whether its frames are handed out: not when `plan`
     says they were delivered before, nor when the fragment is already `max_age_ms` old."""
@@ -29,7 +32,7 @@ class FragmentGate:
     def __init__(self, plan: ResumePlan, max_age_ms: Optional[float]) -> None:
         self.plan, self.max_age_ms = plan, max_age_ms
         self.stale_frames = 0
-        self._fragment: Optional[str] = None
+        self._fragment: object = _UNDECIDED
         self._delivered = self._stale = False
 
     def skip(self, frame: Any) -> bool:
@@ -47,7 +50,7 @@ class FragmentGate:
         """The fragment ended in the stream: a resumed connection that sends it again is not believed."""
         plan = self.plan
         self.plan = ResumePlan(plan.start, plan.resumed_after, fragment_number, None, plan.redeliver)
-        self._fragment = None  # decide again, against the new plan
+        self._fragment = _UNDECIDED  # decide again, against the new plan
 
 
 class FramePositions:
