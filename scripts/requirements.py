@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 from typing import Any
 
-PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
-# "kvs-parser-py[decode]": an extra that names other extras of the package itself.
-_OWN_EXTRAS = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\[([^\]]*)\]\s*$")
+try:
+    from supported_versions import REQUIREMENT, load  # pyproject.toml, read with tomllib
+except ImportError:  # no tomllib: CPython 3.10 and older, which the package does not support either
+    print(f"kvs-parser-py needs a newer CPython ([project] requires-python in pyproject.toml); this is "
+          f"{sys.version.split()[0]}", file=sys.stderr)
+    sys.exit(2)
 
 
 def _normalized(name: str) -> str:
@@ -38,27 +40,20 @@ def requirements(project: dict[str, Any], extras: list[str]) -> list[str]:
         if extra not in declared:
             raise KeyError(extra)
         expanded.add(extra)
-        for requirement in declared[extra]:
-            own = _OWN_EXTRAS.match(requirement)
-            if own is not None and _normalized(own.group(1)) == own_name:
-                pending.extend(name.strip() for name in own.group(2).split(","))
+        for entry in declared[extra]:
+            match = REQUIREMENT.match(entry)
+            if match is not None and _normalized(match.group(1)) == own_name:  # "kvs-parser-py[decode]"
+                pending.extend(name.strip(" []") for name in (match.group(2) or "").split(","))
             else:
-                found.append(requirement)
+                found.append(entry)
     return list(dict.fromkeys(found))
 
 
 def main(argv: list[str]) -> int:
-    try:
-        import tomllib
-    except ImportError:  # CPython 3.10 and older, which the package does not support either
-        print(f"kvs-parser-py needs a newer CPython ([project] requires-python in pyproject.toml); this is "
-              f"{sys.version.split()[0]}", file=sys.stderr)
-        return 2
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    with PYPROJECT.open("rb") as handle:
-        project = tomllib.load(handle)
+    project = load()
     extras = [extra.strip() for extra in argv[0].split(",") if extra.strip()]
     try:
         print("\n".join(requirements(project, extras)))

@@ -21,7 +21,8 @@ from typing import Any
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 TOOL_EXTRAS = {"test"}  # the suite's own tools: not floors of the package
-_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
+# name, [extras], the rest (specifiers, markers) of a requirement string
+REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 
 
 def load(path: Path = PYPROJECT) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def floor_pins(project: dict[str, Any]) -> list[str]:
     pins: dict[str, str] = {}
     own_name = table["name"].lower()
     for requirement in requirements:
-        match = _REQUIREMENT.match(requirement)
+        match = REQUIREMENT.match(requirement)
         if match is None:
             raise SystemExit(f"cannot read requirement {requirement!r}")
         name, _extras, specifier = match.groups()
